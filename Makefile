@@ -1,0 +1,27 @@
+# gmm: Gaussian mixture models inside PostgreSQL (PGXS build)
+
+EXTENSION = gmm
+EXTVERSION = 0.1.0
+
+MODULE_big = gmm
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+# The install script is assembled from one SQL source per area, in this order.
+SQL_PARTS = $(wildcard $(addprefix src/sql/,model.sql score.sql sample.sql fit.sql stats.sql train.sql infer.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+
+PG_CPPFLAGS = -Isrc
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -O3
+SHLIB_LINK = -llapacke -lopenblas -lm
+
+EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
+	cat $^ > $@

@@ -1,0 +1,126 @@
+/*
+ * gmm.h
+ *	  The gmm model type: on-disk layout, size limits, and the shared API of
+ *	  the model (model.c), points (point.c) and prepared models for scoring
+ *	  (prepare.c).
+ *
+ * A model is a varlena of a fixed header followed by float8 values:
+ *	 weights[k], means[k][d], covariances[...]
+ * where the covariance block depends on the covariance type:
+ *	 full: k * d * d   diag: k * d   spherical: k   tied: d * d
+ * All matrices are row-major and stored whole (not packed).
+ */
+#ifndef GMM_H
+#define GMM_H
+
+#include "postgres.h"
+#include "fmgr.h"
+#include "utils/array.h"
+
+#define GMM_FORMAT_VERSION	1
+
+/* limits, documented in the README */
+#define GMM_MAX_K			10000
+#define GMM_MAX_D			4096
+
+/* weights must sum to 1 within this absolute tolerance */
+#define GMM_WEIGHT_SUM_TOL	1e-6
+/* |a_ij - a_ji| <= GMM_SYMMETRY_TOL * sqrt(a_ii * a_jj) */
+#define GMM_SYMMETRY_TOL	1e-8
+
+typedef enum GmmCovType
+{
+	GMM_COV_FULL = 0,
+	GMM_COV_DIAG = 1,
+	GMM_COV_SPHERICAL = 2,
+	GMM_COV_TIED = 3
+} GmmCovType;
+
+#define GMM_NUM_COV_TYPES	4
+
+/* flags */
+#define GMM_FLAG_FITTED		0x0001	/* fit metadata below is meaningful */
+#define GMM_FLAG_CONVERGED	0x0002	/* the fit met its tolerance */
+#define GMM_FLAG_MASK		0x0003
+
+typedef struct Gmm
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	uint8		version;		/* GMM_FORMAT_VERSION */
+	uint8		cov_type;		/* GmmCovType */
+	uint16		flags;			/* GMM_FLAG_* */
+	int32		k;				/* number of components */
+	int32		d;				/* dimension */
+	int32		n_iter;			/* EM iterations run (fitted models) */
+	int32		reserved;		/* always 0 */
+	float8		n_seen;			/* rows (or total weight) seen by the fit */
+	float8		log_likelihood; /* mean log-likelihood per row (weight) */
+	float8		data[FLEXIBLE_ARRAY_MEMBER];
+} Gmm;
+
+#define GMM_HEADER_SIZE			offsetof(Gmm, data)
+#define GMM_WEIGHTS(m)			((m)->data)
+#define GMM_MEANS(m)			((m)->data + (m)->k)
+#define GMM_COVS(m)				((m)->data + (Size) (m)->k + (Size) (m)->k * (m)->d)
+#define GMM_IS_FITTED(m)		(((m)->flags & GMM_FLAG_FITTED) != 0)
+
+#define DatumGetGmmP(x)			((Gmm *) PG_DETOAST_DATUM(x))
+#define PG_GETARG_GMM_P(n)		DatumGetGmmP(PG_GETARG_DATUM(n))
+#define PG_RETURN_GMM_P(x)		PG_RETURN_POINTER(x)
+
+/* model.c */
+extern Size gmm_cov_count(int cov_type, int k, int d);
+extern Size gmm_value_count(int cov_type, int k, int d);
+extern Size gmm_size(int cov_type, int k, int d);
+extern void gmm_check_shape(int k, int d);
+extern Gmm *gmm_alloc(int cov_type, int k, int d);
+extern void gmm_validate(const Gmm *m);
+extern int	gmm_parse_cov_type(const char *name);
+extern const char *gmm_cov_type_name(int cov_type);
+extern double gmm_n_parameters(const Gmm *m);
+extern void gmm_full_covariance(const Gmm *m, int j, double *out);
+extern uint64 gmm_fingerprint(const Gmm *m);
+
+/* point.c: float8[] / real[] points and result arrays */
+extern int	gmm_point_length(ArrayType *a);
+extern void gmm_point_read(ArrayType *a, int d, double *out);
+extern ArrayType *gmm_array_1d(const double *v, int n);
+extern ArrayType *gmm_array_nd(const double *v, int ndims, const int *dims);
+extern double *gmm_array_values(ArrayType *a, int *n, const char *what);
+
+/*
+ * A model made ready for scoring: log weights, means and factors.
+ * log_norm[j] = log w_j - d/2 log(2 pi) - 1/2 log|Sigma_j| (-inf for a zero
+ * weight), so the weighted log density of component j at x is
+ * log_norm[j] - 1/2 |z|^2 with
+ *	 full/tied: z = L_j^{-1} (x - mu_j), L_j the lower Cholesky factor stored
+ *				at chol + j * chol_stride (chol_stride is 0 for tied: one
+ *				shared factor);
+ *	 diag/spherical: z_i = (x_i - mu_ji) * inv_std[j * d + i].
+ * "extra" is free for the calling function to cache more per-model data in
+ * cxt; it is reset to NULL whenever the model changes.
+ */
+typedef struct GmmPrepared
+{
+	int			k;
+	int			d;
+	int			cov_type;
+	Size		chol_stride;
+	double	   *log_norm;		/* k */
+	double	   *means;			/* k * d */
+	double	   *chol;			/* full: k * d * d; tied: d * d; else NULL */
+	double	   *inv_std;		/* diag/spherical: k * d; else NULL */
+	double	   *work;			/* scratch, 2 * d + 2 * k */
+	const Gmm  *model;			/* the decoded model (a private copy) */
+	MemoryContext cxt;			/* holds all of the above */
+	void	   *extra;			/* caller's per-model cache */
+} GmmPrepared;
+
+/* prepare.c */
+extern GmmPrepared *gmm_prepare(const Gmm *m, MemoryContext cxt);
+extern GmmPrepared *gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno);
+extern void gmm_weighted_logpdfs(const GmmPrepared *p, const double *x, double *out);
+extern double gmm_logsumexp(const double *v, int n);
+extern double gmm_point_logpdf(const GmmPrepared *p, const double *x, double *lp);
+
+#endif							/* GMM_H */

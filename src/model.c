@@ -1,0 +1,1043 @@
+/*
+ * model.c
+ *	  The gmm type: layout helpers, validation, JSON text I/O, binary I/O,
+ *	  jsonb casts, the gmm(...) constructor and the accessor functions.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "common/shortest_dec.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+#include "gmm.h"
+#include "linalg.h"
+
+PG_MODULE_MAGIC;
+
+static const char *const cov_type_names[GMM_NUM_COV_TYPES] = {
+	"full", "diag", "spherical", "tied"
+};
+
+/* Number of covariance values stored for a model of this shape */
+Size
+gmm_cov_count(int cov_type, int k, int d)
+{
+	switch (cov_type)
+	{
+		case GMM_COV_FULL:
+			return mul_size(mul_size(k, d), d);
+		case GMM_COV_DIAG:
+			return mul_size(k, d);
+		case GMM_COV_SPHERICAL:
+			return (Size) k;
+		case GMM_COV_TIED:
+			return mul_size(d, d);
+	}
+	elog(ERROR, "unknown covariance type %d", cov_type);
+	return 0;
+}
+
+/* Number of float8 values after the header */
+Size
+gmm_value_count(int cov_type, int k, int d)
+{
+	return add_size(add_size(k, mul_size(k, d)), gmm_cov_count(cov_type, k, d));
+}
+
+/* Total varlena size, erroring out beyond the 1 GB varlena limit */
+Size
+gmm_size(int cov_type, int k, int d)
+{
+	Size		sz;
+
+	sz = add_size(GMM_HEADER_SIZE,
+				  mul_size(sizeof(float8), gmm_value_count(cov_type, k, d)));
+	if (sz > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("gmm with %d components of dimension %d is too large", k, d),
+				 errdetail("The model would take %zu bytes; the limit is %zu.",
+						   sz, (Size) MaxAllocSize)));
+	return sz;
+}
+
+/* Check k and d against their limits */
+void
+gmm_check_shape(int k, int d)
+{
+	if (k < 1 || k > GMM_MAX_K)
+		ereport(ERROR,
+				(errcode(k < 1 ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("number of components %d is out of range", k),
+				 errdetail("A gmm has between 1 and %d components.", GMM_MAX_K)));
+	if (d < 1 || d > GMM_MAX_D)
+		ereport(ERROR,
+				(errcode(d < 1 ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("dimension %d is out of range", d),
+				 errdetail("A gmm has between 1 and %d dimensions.", GMM_MAX_D)));
+}
+
+/* Allocate a zeroed model of the given shape (no validation of values) */
+Gmm *
+gmm_alloc(int cov_type, int k, int d)
+{
+	Size		sz;
+	Gmm		   *m;
+
+	gmm_check_shape(k, d);
+	sz = gmm_size(cov_type, k, d);
+	m = (Gmm *) palloc0(sz);
+	SET_VARSIZE(m, sz);
+	m->version = GMM_FORMAT_VERSION;
+	m->cov_type = (uint8) cov_type;
+	m->k = k;
+	m->d = d;
+	return m;
+}
+
+/* Parse a covariance type name */
+int
+gmm_parse_cov_type(const char *name)
+{
+	for (int i = 0; i < GMM_NUM_COV_TYPES; i++)
+		if (strcmp(name, cov_type_names[i]) == 0)
+			return i;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid covariance type \"%s\"", name),
+			 errhint("Use one of \"full\", \"diag\", \"spherical\" or \"tied\".")));
+	return -1;
+}
+
+/* Name of a covariance type */
+const char *
+gmm_cov_type_name(int cov_type)
+{
+	if (cov_type < 0 || cov_type >= GMM_NUM_COV_TYPES)
+		elog(ERROR, "unknown covariance type %d", cov_type);
+	return cov_type_names[cov_type];
+}
+
+/* Free parameters of the model, as scikit-learn counts them for BIC/AIC */
+double
+gmm_n_parameters(const Gmm *m)
+{
+	double		k = m->k,
+				d = m->d,
+				cov;
+
+	switch (m->cov_type)
+	{
+		case GMM_COV_FULL:
+			cov = k * d * (d + 1) / 2.0;
+			break;
+		case GMM_COV_DIAG:
+			cov = k * d;
+			break;
+		case GMM_COV_TIED:
+			cov = d * (d + 1) / 2.0;
+			break;
+		default:
+			cov = k;
+			break;
+	}
+	return cov + k * d + k - 1;
+}
+
+/* The full d x d covariance matrix of component j (0-based) */
+void
+gmm_full_covariance(const Gmm *m, int j, double *out)
+{
+	int			d = m->d;
+	const double *c = GMM_COVS(m);
+
+	switch (m->cov_type)
+	{
+		case GMM_COV_FULL:
+			memcpy(out, c + (Size) j * d * d, sizeof(double) * d * d);
+			break;
+		case GMM_COV_TIED:
+			memcpy(out, c, sizeof(double) * d * d);
+			break;
+		case GMM_COV_DIAG:
+			memset(out, 0, sizeof(double) * d * d);
+			for (int i = 0; i < d; i++)
+				out[(Size) i * d + i] = c[(Size) j * d + i];
+			break;
+		case GMM_COV_SPHERICAL:
+			memset(out, 0, sizeof(double) * d * d);
+			for (int i = 0; i < d; i++)
+				out[(Size) i * d + i] = c[j];
+			break;
+	}
+}
+
+/* A 64-bit hash of the model's bytes */
+uint64
+gmm_fingerprint(const Gmm *m)
+{
+	return hash_bytes_extended((const unsigned char *) m, VARSIZE(m), 0x676d6d);
+}
+
+/* ---------------------------------------------------------------------
+ * Validation, shared by every entry point that takes untrusted input
+ * ---------------------------------------------------------------------
+ */
+
+/* Error unless x is finite */
+static inline void
+check_finite(double x, const char *what, int comp)
+{
+	if (unlikely(isnan(x) || isinf(x)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s of component %d is %s", what, comp, isnan(x) ? "NaN" : "infinite"),
+				 errdetail("Every parameter of a gmm must be a finite number.")));
+}
+
+/* Error unless the d x d matrix a is symmetric and positive definite */
+static void
+check_spd(const double *a, int d, int comp, double *work)
+{
+	int			info;
+
+	for (int i = 0; i < d; i++)
+		for (int j = 0; j < i; j++)
+		{
+			double		aij = a[(Size) i * d + j],
+						aji = a[(Size) j * d + i],
+						scale = sqrt(fabs(a[(Size) i * d + i] * a[(Size) j * d + j]));
+
+			if (fabs(aij - aji) > GMM_SYMMETRY_TOL * scale)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("covariance matrix of component %d is not symmetric", comp),
+						 errdetail("Element [%d][%d] is %.17g but element [%d][%d] is %.17g.",
+								   i + 1, j + 1, aij, j + 1, i + 1, aji)));
+		}
+	memcpy(work, a, sizeof(double) * d * d);
+	info = gmm_cholesky(work, d);
+	if (info != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("covariance matrix of component %d is not positive definite", comp),
+				 errdetail("Its leading minor of order %d is not positive definite.", info),
+				 errhint("Check for linearly dependent dimensions, or add a small ridge to the diagonal.")));
+}
+
+/* Error unless a variance is strictly positive */
+static inline void
+check_variance(double v, int comp)
+{
+	if (!(v > 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("variance %.17g of component %d is not positive", v, comp),
+				 errhint("Variances of diag and spherical models must be greater than zero.")));
+}
+
+/* Full validation of a model's header and values; errors out on the first problem */
+void
+gmm_validate(const Gmm *m)
+{
+	int			k = m->k,
+				d = m->d;
+	const double *w = GMM_WEIGHTS(m);
+	const double *mu = GMM_MEANS(m);
+	const double *c = GMM_COVS(m);
+	double		wsum = 0.0;
+	double	   *work;
+
+	if (m->version != GMM_FORMAT_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("unsupported gmm format version %d", m->version)));
+	if (m->cov_type >= GMM_NUM_COV_TYPES)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("invalid gmm covariance type code %d", m->cov_type)));
+	if ((m->flags & ~GMM_FLAG_MASK) != 0 || m->reserved != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("invalid gmm flags %d", (int) m->flags)));
+	gmm_check_shape(k, d);
+	if (VARSIZE(m) != gmm_size(m->cov_type, k, d))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("gmm size %u does not match %d components of dimension %d",
+						(unsigned) VARSIZE(m), k, d)));
+
+	for (int j = 0; j < k; j++)
+	{
+		check_finite(w[j], "weight", j + 1);
+		if (w[j] < 0.0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("weight %.17g of component %d is negative", w[j], j + 1),
+					 errhint("Mixture weights must be non-negative and sum to 1.")));
+		wsum += w[j];
+		for (int i = 0; i < d; i++)
+			check_finite(mu[(Size) j * d + i], "mean", j + 1);
+	}
+	if (fabs(wsum - 1.0) > GMM_WEIGHT_SUM_TOL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("weights sum to %.17g, not 1", wsum),
+				 errdetail("The sum must be within %g of 1.", GMM_WEIGHT_SUM_TOL),
+				 errhint("Divide the weights by their sum.")));
+
+	switch (m->cov_type)
+	{
+		case GMM_COV_FULL:
+		case GMM_COV_TIED:
+			{
+				int			nmat = (m->cov_type == GMM_COV_FULL) ? k : 1;
+
+				work = palloc(sizeof(double) * d * d);
+				for (int j = 0; j < nmat; j++)
+				{
+					const double *a = c + (Size) j * d * d;
+
+					for (Size i = 0; i < (Size) d * d; i++)
+						check_finite(a[i], "covariance", j + 1);
+					check_spd(a, d, j + 1, work);
+				}
+				pfree(work);
+				break;
+			}
+		case GMM_COV_DIAG:
+			for (int j = 0; j < k; j++)
+				for (int i = 0; i < d; i++)
+				{
+					check_finite(c[(Size) j * d + i], "covariance", j + 1);
+					check_variance(c[(Size) j * d + i], j + 1);
+				}
+			break;
+		case GMM_COV_SPHERICAL:
+			for (int j = 0; j < k; j++)
+			{
+				check_finite(c[j], "covariance", j + 1);
+				check_variance(c[j], j + 1);
+			}
+			break;
+	}
+
+	if (GMM_IS_FITTED(m))
+	{
+		if (!isfinite(m->n_seen) || m->n_seen < 0 || !isfinite(m->log_likelihood) || m->n_iter < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("invalid gmm fit metadata"),
+					 errdetail("n_rows must be a non-negative number, log_likelihood finite and n_iter non-negative.")));
+	}
+	else if (m->n_seen != 0 || m->log_likelihood != 0 || m->n_iter != 0 ||
+			 (m->flags & GMM_FLAG_CONVERGED))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("gmm without fit metadata has non-zero metadata fields")));
+}
+
+/* Replace -0.0 by 0.0 so that the text form round-trips bit-exactly */
+static void
+gmm_canonicalize(Gmm *m)
+{
+	Size		n = gmm_value_count(m->cov_type, m->k, m->d);
+
+	for (Size i = 0; i < n; i++)
+		if (m->data[i] == 0.0)
+			m->data[i] = 0.0;
+	if (m->n_seen == 0.0)
+		m->n_seen = 0.0;
+	if (m->log_likelihood == 0.0)
+		m->log_likelihood = 0.0;
+}
+
+/* ---------------------------------------------------------------------
+ * JSON text form
+ * ---------------------------------------------------------------------
+ */
+
+/* Append a double in shortest form that reads back exactly */
+static void
+append_double(StringInfo buf, double x)
+{
+	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	double_to_shortest_decimal_buf(x, tmp);
+	appendStringInfoString(buf, tmp);
+}
+
+/* Append n doubles as a JSON array */
+static void
+append_vector(StringInfo buf, const double *v, int n)
+{
+	appendStringInfoChar(buf, '[');
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(buf, ',');
+		append_double(buf, v[i]);
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/* Append rows x cols doubles as a JSON array of arrays */
+static void
+append_matrix(StringInfo buf, const double *v, int rows, int cols)
+{
+	appendStringInfoChar(buf, '[');
+	for (int r = 0; r < rows; r++)
+	{
+		if (r > 0)
+			appendStringInfoChar(buf, ',');
+		append_vector(buf, v + (Size) r * cols, cols);
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/* The JSON text of a model */
+static char *
+gmm_to_cstring(const Gmm *m)
+{
+	StringInfoData buf;
+	int			k = m->k,
+				d = m->d;
+	const double *c = GMM_COVS(m);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"covariance_type\":\"%s\",\"n_components\":%d,\"dimension\":%d,\"weights\":",
+					 gmm_cov_type_name(m->cov_type), k, d);
+	append_vector(&buf, GMM_WEIGHTS(m), k);
+	appendStringInfoString(&buf, ",\"means\":");
+	append_matrix(&buf, GMM_MEANS(m), k, d);
+	appendStringInfoString(&buf, ",\"covariances\":");
+	switch (m->cov_type)
+	{
+		case GMM_COV_FULL:
+			appendStringInfoChar(&buf, '[');
+			for (int j = 0; j < k; j++)
+			{
+				if (j > 0)
+					appendStringInfoChar(&buf, ',');
+				append_matrix(&buf, c + (Size) j * d * d, d, d);
+			}
+			appendStringInfoChar(&buf, ']');
+			break;
+		case GMM_COV_DIAG:
+			append_matrix(&buf, c, k, d);
+			break;
+		case GMM_COV_SPHERICAL:
+			append_vector(&buf, c, k);
+			break;
+		case GMM_COV_TIED:
+			append_matrix(&buf, c, d, d);
+			break;
+	}
+	if (GMM_IS_FITTED(m))
+	{
+		appendStringInfoString(&buf, ",\"fit\":{\"n_rows\":");
+		append_double(&buf, m->n_seen);
+		appendStringInfoString(&buf, ",\"log_likelihood\":");
+		append_double(&buf, m->log_likelihood);
+		appendStringInfo(&buf, ",\"n_iter\":%d,\"converged\":%s}",
+						 m->n_iter, (m->flags & GMM_FLAG_CONVERGED) ? "true" : "false");
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* Error for a malformed JSON model */
+#define json_error(...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
+			 errmsg("invalid gmm: " __VA_ARGS__), \
+			 errhint("A gmm is a JSON object with keys \"covariance_type\", \"weights\", \"means\" and \"covariances\".")))
+
+/* A jsonb number as a double */
+static double
+jnum(const JsonbValue *v, const char *key)
+{
+	if (v->type != jbvNumeric)
+		json_error("\"%s\" must contain only numbers", key);
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+											  NumericGetDatum(v->val.numeric)));
+}
+
+/* The container of a nested jsonb array, checking its length */
+static JsonbContainer *
+jarray(const JsonbValue *v, int expected, const char *key, const char *what)
+{
+	JsonbContainer *jc;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
+		JsonContainerIsScalar(v->val.binary.data))
+		json_error("\"%s\" must be an array (%s)", key, what);
+	jc = v->val.binary.data;
+	if ((int) JsonContainerSize(jc) != expected)
+		json_error("\"%s\" has %d elements where %d %s were expected",
+				   key, (int) JsonContainerSize(jc), expected, what);
+	return jc;
+}
+
+/*
+ * Read a nested array of numbers of shape dims[0] x ... x dims[ndims-1]
+ * into out (row-major); returns the number of values read.
+ */
+static Size
+jread(const JsonbValue *v, const int *dims, int ndims, const char *key,
+	  const char *const *what, double *out)
+{
+	JsonbContainer *jc = jarray(v, dims[0], key, what[0]);
+	Size		n = 0;
+
+	for (int i = 0; i < dims[0]; i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(jc, i);
+
+		if (ndims == 1)
+			out[n++] = jnum(e, key);
+		else
+			n += jread(e, dims + 1, ndims - 1, key, what + 1, out + n);
+	}
+	return n;
+}
+
+/* The length of the outer array in a jsonb value, or error */
+static int
+jlength(const JsonbValue *v, const char *key)
+{
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
+		JsonContainerIsScalar(v->val.binary.data))
+		json_error("\"%s\" must be an array", key);
+	return (int) JsonContainerSize(v->val.binary.data);
+}
+
+/* An integer from a jsonb number */
+static int
+jint(const JsonbValue *v, const char *key)
+{
+	double		x = jnum(v, key);
+
+	if (x != floor(x) || x < 0 || x > PG_INT32_MAX)
+		json_error("\"%s\" must be a non-negative integer", key);
+	return (int) x;
+}
+
+/* Copy a jsonb value (scalar or container reference) */
+static JsonbValue *
+jcopy(const JsonbValue *v)
+{
+	JsonbValue *c = palloc(sizeof(JsonbValue));
+
+	*c = *v;
+	return c;
+}
+
+/* Read the optional "fit" object into m */
+static void
+read_fit(const JsonbValue *fv, Gmm *m)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+	bool		seen_rows = false,
+				seen_ll = false,
+				seen_iter = false,
+				seen_conv = false;
+
+	if (fv->type != jbvBinary || !JsonContainerIsObject(fv->val.binary.data))
+		json_error("\"fit\" must be an object");
+	it = JsonbIteratorInit(fv->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+		{
+			if (strcmp(key, "n_rows") == 0)
+				m->n_seen = jnum(&v, "fit.n_rows"), seen_rows = true;
+			else if (strcmp(key, "log_likelihood") == 0)
+				m->log_likelihood = jnum(&v, "fit.log_likelihood"), seen_ll = true;
+			else if (strcmp(key, "n_iter") == 0)
+				m->n_iter = jint(&v, "fit.n_iter"), seen_iter = true;
+			else if (strcmp(key, "converged") == 0)
+			{
+				if (v.type != jbvBool)
+					json_error("\"fit.converged\" must be true or false");
+				if (v.val.boolean)
+					m->flags |= GMM_FLAG_CONVERGED;
+				seen_conv = true;
+			}
+			else
+				json_error("unknown key \"fit.%s\"", key);
+		}
+	}
+	if (!(seen_rows && seen_ll && seen_iter && seen_conv))
+		json_error("\"fit\" needs \"n_rows\", \"log_likelihood\", \"n_iter\" and \"converged\"");
+	m->flags |= GMM_FLAG_FITTED;
+}
+
+/* Build and validate a model from a jsonb object */
+static Gmm *
+gmm_from_jsonb(Jsonb *jb)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+	JsonbValue *jw = NULL,
+			   *jm = NULL,
+			   *jc = NULL,
+			   *jf = NULL;
+	char	   *type_name = NULL;
+	int			nk = -1,
+				nd = -1,
+				k,
+				d,
+				cov_type;
+	Gmm		   *m;
+
+	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+		json_error("not a JSON object");
+
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+		{
+			if (strcmp(key, "covariance_type") == 0)
+			{
+				if (v.type != jbvString)
+					json_error("\"covariance_type\" must be a string");
+				type_name = pnstrdup(v.val.string.val, v.val.string.len);
+			}
+			else if (strcmp(key, "n_components") == 0)
+				nk = jint(&v, key);
+			else if (strcmp(key, "dimension") == 0)
+				nd = jint(&v, key);
+			else if (strcmp(key, "weights") == 0)
+				jw = jcopy(&v);
+			else if (strcmp(key, "means") == 0)
+				jm = jcopy(&v);
+			else if (strcmp(key, "covariances") == 0)
+				jc = jcopy(&v);
+			else if (strcmp(key, "fit") == 0)
+				jf = jcopy(&v);
+			else
+				json_error("unknown key \"%s\"", key);
+		}
+	}
+	if (type_name == NULL || jw == NULL || jm == NULL || jc == NULL)
+		json_error("missing key \"%s\"",
+				   type_name == NULL ? "covariance_type" : jw == NULL ? "weights" :
+				   jm == NULL ? "means" : "covariances");
+
+	cov_type = gmm_parse_cov_type(type_name);
+	k = jlength(jw, "weights");
+	if (k == 0)
+		json_error("\"weights\" is empty");
+	if (jlength(jm, "means") != k)
+		json_error("\"means\" has %d rows but there are %d weights", jlength(jm, "means"), k);
+	d = jlength(getIthJsonbValueFromContainer(jm->val.binary.data, 0), "means");
+	if (nk >= 0 && nk != k)
+		json_error("\"n_components\" is %d but there are %d weights", nk, k);
+	if (nd >= 0 && nd != d)
+		json_error("\"dimension\" is %d but the means have %d elements", nd, d);
+	gmm_check_shape(k, d);
+
+	m = gmm_alloc(cov_type, k, d);
+	{
+		static const char *const wv[] = {"weights"};
+		static const char *const mv[] = {"means", "mean elements"};
+		static const char *const fv[] = {"matrices", "matrix rows", "matrix elements"};
+		static const char *const dv[] = {"variance vectors", "variances"};
+		static const char *const sv[] = {"variances"};
+		int			dims[3];
+
+		dims[0] = k;
+		jread(jw, dims, 1, "weights", wv, GMM_WEIGHTS(m));
+		dims[1] = d;
+		jread(jm, dims, 2, "means", mv, GMM_MEANS(m));
+		switch (cov_type)
+		{
+			case GMM_COV_FULL:
+				dims[2] = d;
+				jread(jc, dims, 3, "covariances", fv, GMM_COVS(m));
+				break;
+			case GMM_COV_DIAG:
+				jread(jc, dims, 2, "covariances", dv, GMM_COVS(m));
+				break;
+			case GMM_COV_SPHERICAL:
+				jread(jc, dims, 1, "covariances", sv, GMM_COVS(m));
+				break;
+			case GMM_COV_TIED:
+				dims[0] = d;
+				jread(jc, dims, 2, "covariances", fv + 1, GMM_COVS(m));
+				break;
+		}
+	}
+	if (jf != NULL)
+		read_fit(jf, m);
+	gmm_canonicalize(m);
+	gmm_validate(m);
+	return m;
+}
+
+PG_FUNCTION_INFO_V1(gmm_in);
+/* Text input: a JSON object */
+Datum
+gmm_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	Jsonb	   *jb;
+
+	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
+	PG_RETURN_GMM_P(gmm_from_jsonb(jb));
+}
+
+PG_FUNCTION_INFO_V1(gmm_out);
+/* Text output: a JSON object with shortest exact floats */
+Datum
+gmm_out(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+
+	PG_RETURN_CSTRING(gmm_to_cstring(m));
+}
+
+PG_FUNCTION_INFO_V1(gmm_to_jsonb);
+/* Cast gmm to jsonb */
+Datum
+gmm_to_jsonb(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(gmm_to_cstring(m)));
+}
+
+PG_FUNCTION_INFO_V1(gmm_from_jsonb_cast);
+/* Cast jsonb to gmm */
+Datum
+gmm_from_jsonb_cast(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
+
+	PG_RETURN_GMM_P(gmm_from_jsonb(jb));
+}
+
+/* ---------------------------------------------------------------------
+ * Binary form
+ * ---------------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(gmm_send);
+/* Binary output: header fields then the values, in network order */
+Datum
+gmm_send(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+	StringInfoData buf;
+	Size		n = gmm_value_count(m->cov_type, m->k, m->d);
+
+	pq_begintypsend(&buf);
+	pq_sendint8(&buf, m->version);
+	pq_sendint8(&buf, m->cov_type);
+	pq_sendint16(&buf, m->flags);
+	pq_sendint32(&buf, m->k);
+	pq_sendint32(&buf, m->d);
+	pq_sendint32(&buf, m->n_iter);
+	pq_sendfloat8(&buf, m->n_seen);
+	pq_sendfloat8(&buf, m->log_likelihood);
+	for (Size i = 0; i < n; i++)
+		pq_sendfloat8(&buf, m->data[i]);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(gmm_recv);
+/* Binary input, validated exactly like the text form */
+Datum
+gmm_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int			version,
+				cov_type,
+				flags,
+				k,
+				d;
+	Size		n;
+	Gmm		   *m;
+
+	version = pq_getmsgint(buf, 1);
+	cov_type = pq_getmsgint(buf, 1);
+	flags = pq_getmsgint(buf, 2);
+	k = pq_getmsgint(buf, 4);
+	d = pq_getmsgint(buf, 4);
+	if (version != GMM_FORMAT_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("unsupported gmm binary format version %d", version)));
+	if (cov_type < 0 || cov_type >= GMM_NUM_COV_TYPES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid gmm covariance type code %d", cov_type)));
+	gmm_check_shape(k, d);
+	n = gmm_value_count(cov_type, k, d);
+	/* 4 + 8 + 8 bytes of metadata follow, then the values */
+	if ((Size) (buf->len - buf->cursor) != 20 + n * sizeof(float8))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("gmm binary value has %d bytes where %zu were expected",
+						buf->len - buf->cursor, 20 + n * sizeof(float8))));
+	m = gmm_alloc(cov_type, k, d);
+	m->flags = (uint16) flags;
+	m->n_iter = pq_getmsgint(buf, 4);
+	m->n_seen = pq_getmsgfloat8(buf);
+	m->log_likelihood = pq_getmsgfloat8(buf);
+	for (Size i = 0; i < n; i++)
+		m->data[i] = pq_getmsgfloat8(buf);
+	gmm_canonicalize(m);
+	gmm_validate(m);
+	PG_RETURN_GMM_P(m);
+}
+
+/* ---------------------------------------------------------------------
+ * Constructor and accessors
+ * ---------------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(gmm_construct);
+/* gmm(weights, means, covariances [, covariance_type]) */
+Datum
+gmm_construct(PG_FUNCTION_ARGS)
+{
+	int			nw,
+				nm,
+				nc,
+				k,
+				d,
+				cov_type = GMM_COV_FULL;
+	double	   *w,
+			   *mu,
+			   *c;
+	Size		want;
+	Gmm		   *m;
+
+	if (PG_NARGS() > 3)
+		cov_type = gmm_parse_cov_type(text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	w = gmm_array_values(PG_GETARG_ARRAYTYPE_P(0), &nw, "weights");
+	mu = gmm_array_values(PG_GETARG_ARRAYTYPE_P(1), &nm, "means");
+	c = gmm_array_values(PG_GETARG_ARRAYTYPE_P(2), &nc, "covariances");
+	k = nw;
+	if (k < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weights must not be empty")));
+	if (nm % k != 0 || nm == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("means have %d elements, which is not a positive multiple of the %d weights", nm, k),
+				 errhint("Pass the means as a k x d array (or flattened, row by row).")));
+	d = nm / k;
+	gmm_check_shape(k, d);
+	want = gmm_cov_count(cov_type, k, d);
+	if ((Size) nc != want)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("covariances have %d elements where %zu were expected", nc, want),
+				 errdetail("A %s model with %d components of dimension %d needs %s.",
+						   gmm_cov_type_name(cov_type), k, d,
+						   cov_type == GMM_COV_FULL ? "k x d x d values" :
+						   cov_type == GMM_COV_DIAG ? "k x d variances" :
+						   cov_type == GMM_COV_SPHERICAL ? "k variances" :
+						   "one d x d matrix")));
+	m = gmm_alloc(cov_type, k, d);
+	memcpy(GMM_WEIGHTS(m), w, sizeof(double) * k);
+	memcpy(GMM_MEANS(m), mu, sizeof(double) * k * d);
+	memcpy(GMM_COVS(m), c, sizeof(double) * want);
+	gmm_canonicalize(m);
+	gmm_validate(m);
+	PG_RETURN_GMM_P(m);
+}
+
+PG_FUNCTION_INFO_V1(gmm_weights);
+/* weights as float8[k] */
+Datum
+gmm_weights(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+
+	PG_RETURN_ARRAYTYPE_P(gmm_array_1d(GMM_WEIGHTS(m), m->k));
+}
+
+PG_FUNCTION_INFO_V1(gmm_means);
+/* means as float8[k][d] */
+Datum
+gmm_means(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+	int			dims[2] = {m->k, m->d};
+
+	PG_RETURN_ARRAYTYPE_P(gmm_array_nd(GMM_MEANS(m), 2, dims));
+}
+
+PG_FUNCTION_INFO_V1(gmm_covariances);
+/* covariances in scikit-learn's shape for the covariance type */
+Datum
+gmm_covariances(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+	int			dims[3];
+	int			ndims;
+
+	switch (m->cov_type)
+	{
+		case GMM_COV_FULL:
+			dims[0] = m->k, dims[1] = m->d, dims[2] = m->d, ndims = 3;
+			break;
+		case GMM_COV_DIAG:
+			dims[0] = m->k, dims[1] = m->d, ndims = 2;
+			break;
+		case GMM_COV_SPHERICAL:
+			dims[0] = m->k, ndims = 1;
+			break;
+		default:
+			dims[0] = m->d, dims[1] = m->d, ndims = 2;
+			break;
+	}
+	PG_RETURN_ARRAYTYPE_P(gmm_array_nd(GMM_COVS(m), ndims, dims));
+}
+
+PG_FUNCTION_INFO_V1(gmm_full_covariances);
+/* covariances expanded to float8[k][d][d] whatever the type */
+Datum
+gmm_full_covariances(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+	int			dims[3] = {m->k, m->d, m->d};
+	Size		dd = (Size) m->d * m->d;
+	double	   *out = palloc(mul_size(sizeof(double), mul_size(m->k, dd)));
+
+	for (int j = 0; j < m->k; j++)
+		gmm_full_covariance(m, j, out + j * dd);
+	PG_RETURN_ARRAYTYPE_P(gmm_array_nd(out, 3, dims));
+}
+
+PG_FUNCTION_INFO_V1(gmm_n_components);
+Datum
+gmm_n_components(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(PG_GETARG_GMM_P(0)->k);
+}
+
+PG_FUNCTION_INFO_V1(gmm_dimension);
+Datum
+gmm_dimension(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(PG_GETARG_GMM_P(0)->d);
+}
+
+PG_FUNCTION_INFO_V1(gmm_covariance_type);
+Datum
+gmm_covariance_type(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(gmm_cov_type_name(PG_GETARG_GMM_P(0)->cov_type)));
+}
+
+/* Return NULL from the calling accessor unless the model carries fit metadata */
+#define RETURN_NULL_UNLESS_FITTED(m) \
+	do { if (!GMM_IS_FITTED(m)) PG_RETURN_NULL(); } while (0)
+
+PG_FUNCTION_INFO_V1(gmm_log_likelihood);
+/* mean log-likelihood per row at the end of the fit */
+Datum
+gmm_log_likelihood(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+
+	RETURN_NULL_UNLESS_FITTED(m);
+	PG_RETURN_FLOAT8(m->log_likelihood);
+}
+
+PG_FUNCTION_INFO_V1(gmm_n_rows);
+/* rows (or total weight) the fit saw */
+Datum
+gmm_n_rows(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+
+	RETURN_NULL_UNLESS_FITTED(m);
+	PG_RETURN_FLOAT8(m->n_seen);
+}
+
+PG_FUNCTION_INFO_V1(gmm_n_iter);
+Datum
+gmm_n_iter(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+
+	RETURN_NULL_UNLESS_FITTED(m);
+	PG_RETURN_INT32(m->n_iter);
+}
+
+PG_FUNCTION_INFO_V1(gmm_converged);
+Datum
+gmm_converged(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+
+	RETURN_NULL_UNLESS_FITTED(m);
+	PG_RETURN_BOOL((m->flags & GMM_FLAG_CONVERGED) != 0);
+}
+
+PG_FUNCTION_INFO_V1(gmm_bic_model);
+/* BIC of the fit: -2 n LL + p ln n */
+Datum
+gmm_bic_model(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+
+	RETURN_NULL_UNLESS_FITTED(m);
+	PG_RETURN_FLOAT8(-2.0 * m->log_likelihood * m->n_seen +
+					 gmm_n_parameters(m) * log(m->n_seen));
+}
+
+PG_FUNCTION_INFO_V1(gmm_aic_model);
+/* AIC of the fit: -2 n LL + 2 p */
+Datum
+gmm_aic_model(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+
+	RETURN_NULL_UNLESS_FITTED(m);
+	PG_RETURN_FLOAT8(-2.0 * m->log_likelihood * m->n_seen + 2.0 * gmm_n_parameters(m));
+}
+
+PG_FUNCTION_INFO_V1(gmm_n_parameters_sql);
+/* number of free parameters */
+Datum
+gmm_n_parameters_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64((int64) gmm_n_parameters(PG_GETARG_GMM_P(0)));
+}
+
+PG_FUNCTION_INFO_V1(gmm_eq);
+/* equality: identical bytes */
+Datum
+gmm_eq(PG_FUNCTION_ARGS)
+{
+	Gmm		   *a = PG_GETARG_GMM_P(0);
+	Gmm		   *b = PG_GETARG_GMM_P(1);
+
+	PG_RETURN_BOOL(VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0);
+}

@@ -1,0 +1,164 @@
+/*
+ * point.c
+ *	  Points as SQL arrays: reading float8[] and real[] points with their
+ *	  checks (one dimension, no NULL, NaN or infinity, the right length), and
+ *	  building float8[] results.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "gmm.h"
+
+/* Error unless a is a one-dimensional float8[] or real[] without NULLs */
+static void
+check_point_array(ArrayType *a)
+{
+	Oid			t = ARR_ELEMTYPE(a);
+
+	if (t != FLOAT8OID && t != FLOAT4OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("gmm points must be float8[] or real[], not %s[]", format_type_be(t))));
+	if (ARR_NDIM(a) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("gmm point must be a one-dimensional array, not %d-dimensional", ARR_NDIM(a)),
+				 ARR_NDIM(a) == 0 ? errhint("The point is an empty array.") : 0));
+	if (ARR_HASNULL(a) && array_contains_nulls(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("gmm point must not contain NULL elements"),
+				 errhint("Remove such rows with a WHERE clause, or fill the gaps with gmm_impute.")));
+}
+
+/* The length of a point array, after checking its type and shape */
+int
+gmm_point_length(ArrayType *a)
+{
+	check_point_array(a);
+	return ARR_DIMS(a)[0];
+}
+
+/* Error for a non-finite element */
+static void
+bad_element(double x, int i)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("%s not allowed in gmm point", isnan(x) ? "NaN" : "infinity"),
+			 errdetail("Element %d is %s.", i + 1, isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity")));
+}
+
+/* Read a point of dimension d into out, with every check */
+void
+gmm_point_read(ArrayType *a, int d, double *out)
+{
+	int			n = gmm_point_length(a);
+
+	if (n != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("point has %d dimensions but the model has %d", n, d)));
+	if (ARR_ELEMTYPE(a) == FLOAT8OID)
+	{
+		const double *v = (const double *) ARR_DATA_PTR(a);
+		int			bad = 0;
+
+		for (int i = 0; i < d; i++)
+		{
+			out[i] = v[i];
+			bad |= !isfinite(v[i]);
+		}
+		if (unlikely(bad))
+			for (int i = 0; i < d; i++)
+				if (!isfinite(v[i]))
+					bad_element(v[i], i);
+	}
+	else
+	{
+		const float *v = (const float *) ARR_DATA_PTR(a);
+
+		for (int i = 0; i < d; i++)
+		{
+			out[i] = v[i];
+			if (unlikely(!isfinite(v[i])))
+				bad_element(v[i], i);
+		}
+	}
+}
+
+/* A one-dimensional float8[] of n values */
+ArrayType *
+gmm_array_1d(const double *v, int n)
+{
+	return gmm_array_nd(v, 1, &n);
+}
+
+/* A float8 array of the given shape, filled row-major from v */
+ArrayType *
+gmm_array_nd(const double *v, int ndims, const int *dims)
+{
+	int			lbs[MAXDIM];
+	Size		n = 1,
+				nbytes;
+	ArrayType  *a;
+
+	for (int i = 0; i < ndims; i++)
+	{
+		lbs[i] = 1;
+		n = mul_size(n, dims[i]);
+	}
+	nbytes = add_size(ARR_OVERHEAD_NONULLS(ndims), mul_size(n, sizeof(double)));
+	a = (ArrayType *) palloc(nbytes);
+	SET_VARSIZE(a, nbytes);
+	a->ndim = ndims;
+	a->dataoffset = 0;
+	a->elemtype = FLOAT8OID;
+	memcpy(ARR_DIMS(a), dims, sizeof(int) * ndims);
+	memcpy(ARR_LBOUND(a), lbs, sizeof(int) * ndims);
+	memcpy(ARR_DATA_PTR(a), v, n * sizeof(double));
+	return a;
+}
+
+/*
+ * All values of a float8[] or real[] of any shape as a palloc'd double
+ * array, in row-major order; NULL, NaN and infinite elements are errors
+ * naming "what".  An empty array gives *n = 0.
+ */
+double *
+gmm_array_values(ArrayType *a, int *n, const char *what)
+{
+	Oid			t = ARR_ELEMTYPE(a);
+	int			cnt = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	double	   *out;
+
+	if (t != FLOAT8OID && t != FLOAT4OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s must be float8[] or real[], not %s[]", what, format_type_be(t))));
+	if (ARR_HASNULL(a) && array_contains_nulls(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not contain NULL elements", what)));
+	out = palloc(sizeof(double) * (cnt > 0 ? cnt : 1));
+	for (int i = 0; i < cnt; i++)
+	{
+		double		x = (t == FLOAT8OID) ? ((const double *) ARR_DATA_PTR(a))[i]
+			: (double) ((const float *) ARR_DATA_PTR(a))[i];
+
+		if (!isfinite(x))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s not allowed in %s", isnan(x) ? "NaN" : "infinity", what),
+					 errdetail("Element %d is %s.", i + 1, isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity")));
+		out[i] = x;
+	}
+	*n = cnt;
+	return out;
+}

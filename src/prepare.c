@@ -1,0 +1,215 @@
+/*
+ * prepare.c
+ *	  Models made ready for scoring (log weights, Cholesky factors, inverse
+ *	  standard deviations), the per-query cache of them in fn_extra, and the
+ *	  per-point log-density kernels in log space.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "fmgr.h"
+#include "utils/memutils.h"
+
+#include "gmm.h"
+#include "linalg.h"
+
+#define LOG_2PI 1.8378770664093454836
+
+/* Factorise a validated model into cxt */
+GmmPrepared *
+gmm_prepare(const Gmm *m, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	GmmPrepared *p = palloc0(sizeof(GmmPrepared));
+	int			k = m->k,
+				d = m->d;
+	const double *w = GMM_WEIGHTS(m);
+	const double *c = GMM_COVS(m);
+	Gmm		   *copy = palloc(VARSIZE(m));
+
+	memcpy(copy, m, VARSIZE(m));
+	p->model = copy;
+	p->cxt = cxt;
+	p->k = k;
+	p->d = d;
+	p->cov_type = m->cov_type;
+	p->log_norm = palloc(sizeof(double) * k);
+	p->means = GMM_MEANS(copy);
+	p->work = palloc(sizeof(double) * (2 * d + 2 * k));
+
+	switch (m->cov_type)
+	{
+		case GMM_COV_FULL:
+		case GMM_COV_TIED:
+			{
+				int			nmat = (m->cov_type == GMM_COV_FULL) ? k : 1;
+				Size		dd = (Size) d * d;
+
+				p->chol_stride = (m->cov_type == GMM_COV_FULL) ? dd : 0;
+				p->chol = palloc(mul_size(sizeof(double), mul_size(nmat, dd)));
+				memcpy(p->chol, c, sizeof(double) * nmat * dd);
+				for (int j = 0; j < nmat; j++)
+				{
+					double	   *L = p->chol + j * dd;
+
+					if (gmm_cholesky(L, d) != 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_DATA_EXCEPTION),
+								 errmsg("covariance matrix of component %d is not positive definite", j + 1)));
+				}
+				for (int j = 0; j < k; j++)
+					p->log_norm[j] = log(w[j]) - 0.5 * d * LOG_2PI
+						- 0.5 * gmm_chol_logdet(p->chol + j * p->chol_stride, d);
+				break;
+			}
+		case GMM_COV_DIAG:
+		case GMM_COV_SPHERICAL:
+			p->inv_std = palloc(mul_size(sizeof(double), mul_size(k, d)));
+			for (int j = 0; j < k; j++)
+			{
+				double		logdet = 0.0;
+
+				for (int i = 0; i < d; i++)
+				{
+					double		v = (m->cov_type == GMM_COV_DIAG) ? c[(Size) j * d + i] : c[j];
+
+					p->inv_std[(Size) j * d + i] = 1.0 / sqrt(v);
+					logdet += log(v);
+				}
+				p->log_norm[j] = log(w[j]) - 0.5 * d * LOG_2PI - 0.5 * logdet;
+			}
+			break;
+	}
+	MemoryContextSwitchTo(old);
+	return p;
+}
+
+/* Per-call-site cache: one slot per model argument position */
+#define GMM_CACHE_SLOTS 2
+
+typedef struct GmmCacheSlot
+{
+	GmmPrepared *prep;
+	bool		stable;			/* argument is a Const/extern Param */
+} GmmCacheSlot;
+
+typedef struct GmmCache
+{
+	GmmCacheSlot slot[GMM_CACHE_SLOTS];
+} GmmCache;
+
+/*
+ * The prepared model of argument argno, cached in fn_extra for the query.
+ * When the argument is constant for the query we never look at it again;
+ * otherwise the cached model is reused while the model's bytes are equal.
+ */
+GmmPrepared *
+gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
+{
+	FmgrInfo   *flinfo = fcinfo->flinfo;
+	GmmCache   *cache = (GmmCache *) flinfo->fn_extra;
+	GmmCacheSlot *slot;
+	Gmm		   *m;
+	MemoryContext cxt;
+
+	Assert(argno >= 0 && argno < GMM_CACHE_SLOTS);
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(GmmCache));
+		flinfo->fn_extra = cache;
+	}
+	slot = &cache->slot[argno];
+	if (slot->prep != NULL && slot->stable)
+		return slot->prep;
+
+	m = PG_GETARG_GMM_P(argno);
+	if (slot->prep != NULL)
+	{
+		const Gmm  *old = slot->prep->model;
+
+		if (VARSIZE(old) == VARSIZE(m) && memcmp(old, m, VARSIZE(m)) == 0)
+			return slot->prep;
+		MemoryContextDelete(slot->prep->cxt);
+		slot->prep = NULL;
+	}
+	cxt = AllocSetContextCreate(flinfo->fn_mcxt, "gmm prepared model",
+								ALLOCSET_SMALL_SIZES);
+	slot->prep = gmm_prepare(m, cxt);
+	slot->stable = get_fn_expr_arg_stable(flinfo, argno);
+	return slot->prep;
+}
+
+/* out[j] = log w_j + log N(x | mu_j, Sigma_j) for every component */
+void
+gmm_weighted_logpdfs(const GmmPrepared *p, const double *x, double *out)
+{
+	int			k = p->k,
+				d = p->d;
+	double	   *z = p->work;
+
+	if (p->chol != NULL)
+	{
+		for (int j = 0; j < k; j++)
+		{
+			const double *mu = p->means + (Size) j * d;
+			const double *L = p->chol + j * p->chol_stride;
+			double		q = 0.0;
+
+			/* forward substitution on the centred point, fused with |z|^2 */
+			for (int i = 0; i < d; i++)
+			{
+				const double *row = L + (Size) i * d;
+				double		s = x[i] - mu[i];
+
+				for (int t = 0; t < i; t++)
+					s -= row[t] * z[t];
+				z[i] = s / row[i];
+				q += z[i] * z[i];
+			}
+			out[j] = p->log_norm[j] - 0.5 * q;
+		}
+	}
+	else
+	{
+		for (int j = 0; j < k; j++)
+		{
+			const double *mu = p->means + (Size) j * d;
+			const double *is = p->inv_std + (Size) j * d;
+			double		q = 0.0;
+
+			for (int i = 0; i < d; i++)
+			{
+				double		t = (x[i] - mu[i]) * is[i];
+
+				q += t * t;
+			}
+			out[j] = p->log_norm[j] - 0.5 * q;
+		}
+	}
+}
+
+/* log(sum(exp(v))) without overflow or underflow; -inf if all are -inf */
+double
+gmm_logsumexp(const double *v, int n)
+{
+	double		mx = -INFINITY,
+				s = 0.0;
+
+	for (int i = 0; i < n; i++)
+		if (v[i] > mx)
+			mx = v[i];
+	if (isinf(mx))
+		return mx;
+	for (int i = 0; i < n; i++)
+		s += exp(v[i] - mx);
+	return mx + log(s);
+}
+
+/* log p(x); lp (k values) receives the weighted component log densities */
+double
+gmm_point_logpdf(const GmmPrepared *p, const double *x, double *lp)
+{
+	gmm_weighted_logpdfs(p, x, lp);
+	return gmm_logsumexp(lp, p->k);
+}
