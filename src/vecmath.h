@@ -136,6 +136,7 @@ gmm_vlog(double x)
 typedef double gmm_v4 __attribute__((vector_size(4 * sizeof(double)),
 									  aligned(sizeof(double))));
 #define GMM_V4(p)		(*(const gmm_v4 *) (p))
+#define GMM_V4_STORE(p, v)	(*(gmm_v4 *) (p) = (v))
 #else
 #error "gmm needs a compiler with GCC vector extensions (GCC or clang)"
 #endif
