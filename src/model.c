@@ -467,7 +467,7 @@ jnum(const JsonbValue *v, const char *key)
 {
 	if (v->type != jbvNumeric)
 		json_error("\"%s\" must contain only numbers", key);
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 											  NumericGetDatum(v->val.numeric)));
 }
 
