@@ -92,3 +92,23 @@ RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_s
 RESET max_parallel_workers_per_gather;
 DROP TABLE serial, bigpts;
 DROP FUNCTION npdf2;
+
+-- a model column can be grouped on (hash opclass) and compared
+SELECT gmm_covariance_type(m) AS t, count(*) AS n, abs(gmm_score(m, x) - avg(gmm_logpdf(m, x))) < 1e-12 AS ok
+FROM mods, pts GROUP BY m ORDER BY 1;
+SELECT count(*) AS distinct_models, count(*) FILTER (WHERE a.m <> b.m) AS different_pairs
+FROM mods a JOIN mods b ON a.m = b.m;
+
+-- a model that is stored compressed, joined in per row, is cached and gives the same results
+CREATE TABLE bigmods (m gmm);
+ALTER TABLE bigmods ALTER COLUMN m SET STORAGE main;
+INSERT INTO bigmods SELECT gmm(array_fill(0.1, ARRAY[10])::float8[],
+    (SELECT array_agg(((i * 7) % 13)::float8) FROM generate_series(1, 160) i),
+    (SELECT array_agg(CASE WHEN ((i - 1) % 256) % 17 = 0 THEN 1.0 + i / 1000.0 ELSE 0.0 END) FROM generate_series(1, 10 * 256) i), 'full');
+SELECT pg_column_size(m) < 10 * 256 * 8 AS stored_compressed FROM bigmods;
+SELECT count(*) AS n,
+       count(*) FILTER (WHERE gmm_logpdf(m, x) = gmm_logpdf((SELECT m FROM bigmods), x)) AS same_logpdf,
+       count(DISTINCT gmm_predict(m, x)) > 1 AS several_components
+FROM bigmods, (SELECT ARRAY[i % 13, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, i % 5]::float8[] x
+               FROM generate_series(1, 100) i) p;
+DROP TABLE bigmods;

@@ -1041,3 +1041,34 @@ gmm_eq(PG_FUNCTION_ARGS)
 
 	PG_RETURN_BOOL(VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0);
 }
+
+PG_FUNCTION_INFO_V1(gmm_ne);
+/* inequality: different bytes */
+Datum
+gmm_ne(PG_FUNCTION_ARGS)
+{
+	Gmm		   *a = PG_GETARG_GMM_P(0);
+	Gmm		   *b = PG_GETARG_GMM_P(1);
+
+	PG_RETURN_BOOL(!(VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0));
+}
+
+PG_FUNCTION_INFO_V1(gmm_hash);
+/* hash of the bytes, for hash joins and GROUP BY a model column */
+Datum
+gmm_hash(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+
+	return hash_any((const unsigned char *) m, VARSIZE(m));
+}
+
+PG_FUNCTION_INFO_V1(gmm_hash_extended);
+/* seeded 64-bit hash of the bytes */
+Datum
+gmm_hash_extended(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+
+	return hash_any_extended((const unsigned char *) m, VARSIZE(m), PG_GETARG_INT64(1));
+}
