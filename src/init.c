@@ -96,9 +96,9 @@ draw_weighted_row(const GmmRows *rows, pg_prng_state *rng)
 	double		u,
 				cum = 0.0;
 
-	if (rows->w == NULL)
-		return (int64) pg_prng_uint64_range(rng, 0, rows->n - 1);
 	u = pg_prng_double(rng) * rows->sum_w;
+	if (rows->w == NULL)		/* the same draw as for unit weights */
+		return Min((int64) u, rows->n - 1);
 	for (int64 r = 0; r < rows->n; r++)
 	{
 		cum += rows->w[r];
