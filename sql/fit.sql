@@ -121,6 +121,13 @@ FROM (SELECT gmm_fit(x, 3, '{"max_iter": 0, "init": "given", "means": [[0, 0], [
 -- and EM from there finds the clusters
 SELECT fit_summary(gmm_fit(x, 3, '{"means": [[1, 1], [9, -4], [19, -9]]}')) FROM fit_pts;
 
+-- a component that loses all its weight is re-seeded at the worst-fitted row
+-- (here the start puts it far from every row), never left empty or NaN
+SELECT gmm_n_iter(gmm_fit(x, 3, '{"means": [[0, 0], [10, -5], [1000, 1000]], "max_iter": 1, "verbose": true}'))
+FROM fit_pts;
+SELECT fit_summary(m), gmm_converged(m)
+FROM (SELECT gmm_fit(x, 3, '{"means": [[0, 0], [10, -5], [1000, 1000]]}') m FROM fit_pts) s;
+
 -- choosing k: every k from the k argument to k_max, best BIC (or AIC) kept
 SELECT gmm_n_components(m), round(gmm_bic(m)::numeric, 0) = round(min_bic::numeric, 0) AS is_min_bic
 FROM (SELECT gmm_fit(x, 1, '{"k_max": 6}' ORDER BY i) m FROM fit_pts) s,
@@ -150,6 +157,19 @@ SELECT gmm_fit(x, w, 3) = gmm_fit(x, 3) AS unit_weights_equal_unweighted
 FROM (SELECT i, x, 1.0::float8 AS w FROM fit_pts ORDER BY i) s;
 -- integer weights need no cast
 SELECT gmm_n_rows(gmm_fit(x, i % 2, 2)) FROM fit_pts;
+
+-- no combine function: under a parallel plan the rows are gathered and
+-- fitted by one process, with the same result
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT gmm_fit(x, 3) FROM fit_pts;
+SELECT fit_summary(gmm_fit(x, 3)) FROM fit_pts;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
 
 -- verbose: a NOTICE per iteration
 SELECT gmm_n_iter(gmm_fit(x, 1, '{"verbose": true}'))
