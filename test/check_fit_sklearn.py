@@ -300,6 +300,7 @@ def main():
     conn.autocommit = True
     cur = conn.cursor()
     cur.execute("SET client_min_messages = warning")
+    cur.execute("CREATE EXTENSION IF NOT EXISTS gmm")
     t0 = time.time()
     for part in (same_start, own_init, choose_k, weighted, group_by):
         t = time.time()
