@@ -143,3 +143,14 @@ SELECT gmm_marginal(NULL, ARRAY[1]) IS NULL AS a, gmm_condition(m, NULL, ARRAY[1
 	   gmm_regress(m, ARRAY[1], NULL) IS NULL AS c, gmm_impute(m, NULL) IS NULL AS d,
 	   gmm_component(m, NULL) IS NULL AS e, gmm_collapse(NULL) IS NULL AS f
 FROM im WHERE name = 'full2';
+
+-- in a parallel worker (each worker has its own per-query cache): the
+-- single-component full3 model regresses linearly, x2 = 2 + (g - 1) - (2 - 3)
+SET force_parallel_mode = on;
+EXPLAIN (COSTS OFF)
+SELECT sum((gmm_regress(gmm(ARRAY[1], ARRAY[1, 2, 3], ARRAY[[4, 2, 2], [2, 3, 0], [2, 0, 2]]), ARRAY[1, 3], ARRAY[g, 2]))[1])
+FROM generate_series(1, 100) g;
+SELECT round(sum((gmm_regress(gmm(ARRAY[1], ARRAY[1, 2, 3], ARRAY[[4, 2, 2], [2, 3, 0], [2, 0, 2]]), ARRAY[1, 3], ARRAY[g, 2]))[1])::numeric, 9) AS sum_5250,
+	   round(sum((gmm_impute(gmm(ARRAY[1], ARRAY[1, 2, 3], ARRAY[[4, 2, 2], [2, 3, 0], [2, 0, 2]]), ARRAY[g, NULL, 2]))[2])::numeric, 9) AS impute_5250
+FROM generate_series(1, 100) g;
+RESET force_parallel_mode;

@@ -36,7 +36,9 @@ parse_method(text *t)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown divergence method \"%s\"", s),
-			 errhint("Use \"kl\" (symmetric Kullback-Leibler) or \"bhattacharyya\".")));
+			 s[0] == '{'
+			 ? errhint("To compare with a second model given as a literal, cast it with ::gmm.")
+			 : errhint("Use \"kl\" (symmetric Kullback-Leibler) or \"bhattacharyya\".")));
 	return DIV_KL;
 }
 

@@ -42,8 +42,8 @@ typedef struct GmmCondSet
 /*
  * Read a list of 1-based dimensions into a palloc'd array of 0-based ones,
  * in the given order.  The list must be one-dimensional, non-empty, without
- * NULLs or duplicates, within 1..d; unless "verb" is NULL it must also leave
- * at least one dimension out ("cannot <verb> every dimension").
+ * NULLs or duplicates, within 1..d; unless allow_all, it must also leave
+ * at least one dimension out (else "cannot <verb> every dimension").
  */
 int *
 gmm_read_dims(ArrayType *a, int d, int *n, bool allow_all, const char *verb)
@@ -91,7 +91,8 @@ gmm_read_dims(ArrayType *a, int d, int *n, bool allow_all, const char *verb)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot %s every dimension", verb),
-				 errdetail("dims lists all %d dimensions of the model, so none would remain.", d)));
+				 d == 1 ? errdetail("dims lists the only dimension of the model, so none would remain.")
+				 : errdetail("dims lists all %d dimensions of the model, so none would remain.", d)));
 	pfree(seen);
 	*n = cnt;
 	return out;
@@ -120,7 +121,7 @@ gmm_read_values(ArrayType *a, int n, const char *what)
 	if (cnt != n)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s has %d elements but dims has %d", what, cnt, n),
+				 errmsg("%s has %d element%s but dims has %d", what, cnt, cnt == 1 ? "" : "s", n),
 				 errhint("Pass one value for each dimension listed in dims, in the same order.")));
 	if (ARR_HASNULL(a) && array_contains_nulls(a))
 		ereport(ERROR,
@@ -182,7 +183,7 @@ cond_build(const Gmm *m, const int *obs, int na, MemoryContext parent)
 		if (!isobs[i])
 			c->rest[r++] = i;
 	c->log_norm = palloc(sizeof(double) * k);
-	c->work = palloc(sizeof(double) * 2 * na);
+	c->work = palloc(sizeof(double) * na);
 	c->means = GMM_MEANS(m);
 
 	if (m->cov_type == GMM_COV_FULL || m->cov_type == GMM_COV_TIED)

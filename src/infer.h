@@ -39,12 +39,12 @@ typedef struct GmmCond
 	double	   *schur;
 	double	   *inv_std;
 	double	   *log_norm;		/* k */
-	double	   *work;			/* scratch: 2 na */
+	double	   *work;			/* scratch: na */
 } GmmCond;
 
 /* infer.c */
 extern int *gmm_read_dims(ArrayType *a, int d, int *n, bool allow_all,
-						  const char *what);
+						  const char *verb);
 extern double *gmm_read_values(ArrayType *a, int n, const char *what);
 extern GmmCond *gmm_cond_lookup(GmmPrepared *prep, const int *obs, int na);
 extern void gmm_cond_weights(const GmmCond *c, const double *a, double *logw);

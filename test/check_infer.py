@@ -296,6 +296,38 @@ def check_mixed_pair(cur):
                 check(f"pair {ta}/{tb} {method}", got, fn(ma[0], sa, mb[0], sb))
 
 
+def check_impute_patterns(cur):
+    """One query imputing many rows with many missing patterns (more than the
+    cache holds), every type, against the textbook row by row."""
+    d, k, n = 6, 3, 300
+    for ctype in TYPES:
+        w, mu, covs = random_model(k, d, ctype)
+        S = full_covs(ctype, covs, k, d)
+        X = np.array([rng.multivariate_normal(mu[rng.integers(k)], S[0]) for _ in range(n)])
+        M = rng.random((n, d)) < 0.35
+        rows = [[None if M[i, t] else float(X[i, t]) for t in range(d)] for i in range(n)]
+        cur.execute("TRUNCATE m")
+        cur.execute("INSERT INTO m VALUES (gmm(%s, %s, %s, %s))",
+                    (w.tolist(), mu.tolist(), np.asarray(covs).tolist(), ctype))
+        cur.execute("""SELECT o, gmm_impute(m, x) FROM m,
+                         (SELECT o, array_agg(v ORDER BY t) AS x
+                          FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY r(row, o),
+                               jsonb_array_elements(row) WITH ORDINALITY e(j, t),
+                               LATERAL (SELECT (j #>> '{}')::float8 AS v) c
+                          GROUP BY o) s ORDER BY o""", (__import__("json").dumps(rows),))
+        got = cur.fetchall()
+        check_true(f"impute patterns {ctype}: {len(got)} rows", len(got) == n)
+        for (o, g), i in zip(got, range(n)):
+            want = X[i].copy()
+            obs = [t for t in range(d) if not M[i, t]]
+            if len(obs) == 0:
+                want = w @ mu
+            elif len(obs) < d:
+                post, cm, _, b_idx = conditional(w, mu, S, obs, X[i][obs])
+                want[b_idx] = post @ cm
+            check(f"impute patterns {ctype} row {o}", g, want, scale=np.abs(mu).max())
+
+
 def check_chi2(cur):
     """gmm_chi2_quantile against scipy.stats.chi2.ppf."""
     dfs = [0.5, 1, 2, 3, 4, 5, 7.5, 10, 16, 19.5, 20, 25, 50, 100, 1000, 4096]
@@ -358,6 +390,7 @@ def main():
                     check_model(cur, k, d, ctype)
                     nmodels += 1
     check_mixed_pair(cur)
+    check_impute_patterns(cur)
     check_chi2(cur)
     nrows, elapsed = check_regress_cache(conn)
     print(f"check_infer: {checks} checks on {nmodels} random models, "
