@@ -2,19 +2,17 @@
  * geometry.c
  *	  The shape of a mixture's components: confidence ellipses of a pair of
  *	  dimensions (centre, angle, semi-axes, and polygon points for
- *	  plotting), membership of a point in a component's confidence region
- *	  (with our own chi-square quantile, the inverse of the regularised
- *	  incomplete gamma function), and closed-form divergences between
- *	  Gaussian components (symmetric Kullback-Leibler, Bhattacharyya).
+ *	  plotting), and membership of a point in a component's confidence
+ *	  region, with our own chi-square quantile (the inverse of the
+ *	  regularised incomplete gamma function).  Divergences between
+ *	  components are in divergence.c.
  */
 #include "postgres.h"
 
 #include <float.h>
 #include <math.h>
-#include <cblas.h>
 
 #include "access/htup_details.h"
-#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -30,7 +28,7 @@
 
 /* ---------------------------------------------------------------------
  * Chi-square quantile: inverse of the regularised lower incomplete gamma
- * function P(a, x), solved by safeguarded Halley iterations.
+ * function P(a, x), solved by safeguarded Newton iterations.
  * ---------------------------------------------------------------------
  */
 
