@@ -380,6 +380,7 @@ def main():
     conn = psycopg2.connect("")
     conn.autocommit = True
     cur = conn.cursor()
+    cur.execute("CREATE EXTENSION IF NOT EXISTS gmm")
     cur.execute("SET extra_float_digits = 3")
     cur.execute("CREATE TEMP TABLE m (m gmm)")
     nmodels = 0
