@@ -612,7 +612,7 @@ gmm_impute(PG_FUNCTION_ARGS)
 	if (n != d)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("point has %d dimensions but the model has %d", n, d)));
+				 errmsg("point has dimension %d but the model has dimension %d", n, d)));
 	deconstruct_array(x, t, is8 ? 8 : 4, is8 ? FLOAT8PASSBYVAL : true,
 					  is8 ? TYPALIGN_DOUBLE : TYPALIGN_INT, &elems, &nulls, &n);
 	v = palloc(sizeof(double) * d);
