@@ -45,6 +45,7 @@ typedef struct Train
 	const char *caller;
 	char	   *column;			/* as given, for messages */
 
+	char	   *probe_sql;		/* SELECT x[, w] FROM source LIMIT 0 (w uncast) */
 	char	   *sample_sql;		/* SELECT x[, w] FROM source */
 	char	   *stats_sql;		/* SELECT gmm_stats_agg($1, x[, w]) FROM source */
 	Oid			gmm_type;
@@ -139,6 +140,10 @@ build_queries(Train *t, FunctionCallInfo fcinfo)
 
 	t->gmm_type = get_func_rettype(fn);
 	t->sample_sql = psprintf("SELECT %s%s FROM %s", x, w, from);
+	/* the weight column's own type, for the probe */
+	t->probe_sql = psprintf("SELECT %s%s FROM %s LIMIT 0", x,
+							t->weight_column ? psprintf(", %s", quote_identifier(t->weight_column)) : "",
+							from);
 	t->stats_sql = psprintf("SELECT %s.gmm_stats_agg($1, %s%s) FROM %s", nsp, x, w, from);
 }
 
@@ -173,6 +178,35 @@ check_column_types(Train *t, TupleDesc desc)
 				 errmsg("%s: column \"%s\" is of type %s, not float8[] or real[]",
 						t->caller, t->column, format_type_be(xt)),
 				 errhint("Pass a query as the source that casts the column, e.g. SELECT embedding::real[] AS x FROM items.")));
+}
+
+/*
+ * Check the source once before any pass over it: it must plan as a single
+ * SELECT with a float8[] or real[] point column and a numeric weight column.
+ */
+static void
+probe_source(Train *t)
+{
+	SPIPlanPtr	plan = prepare_query(t, t->probe_sql, 0, NULL, 0);
+	char		category;
+	bool		preferred;
+
+	if (SPI_execute_plan(plan, NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "%s: could not read the source", t->caller);
+	check_column_types(t, SPI_tuptable->tupdesc);
+	if (t->weight_column)
+	{
+		get_type_category_preferred(SPI_gettypeid(SPI_tuptable->tupdesc, 2),
+									&category, &preferred);
+		if (category != TYPCATEGORY_NUMERIC)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("%s: weight column \"%s\" is of type %s, not a number",
+							t->caller, t->weight_column,
+							format_type_be(SPI_gettypeid(SPI_tuptable->tupdesc, 2)))));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	SPI_freeplan(plan);
 }
 
 /* Error unless a weight is finite and non-negative */
@@ -241,6 +275,12 @@ draw_sample(Train *t, pg_prng_state *rng, MemoryContext keep)
 				row = palloc(sizeof(double) * d);
 				MemoryContextSwitchTo(old);
 			}
+			if (gmm_point_length(DatumGetArrayTypeP(xd)) != d)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("%s: column \"%s\" holds points of %d and of %d dimensions",
+								t->caller, t->column, d, gmm_point_length(DatumGetArrayTypeP(xd))),
+						 errhint("Every point must have the same number of elements.")));
 			gmm_point_read(DatumGetArrayTypeP(xd), d, row);
 			/* reservoir: row number "seen" replaces a random slot, or none */
 			slot = (seen < t->sample_size) ? seen
@@ -694,6 +734,7 @@ train_and_return(Train *t, FunctionCallInfo fcinfo, const Gmm *start)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	t->keep_cxt = CurrentMemoryContext;
+	probe_source(t);
 	m = train(t, start);
 	result = MemoryContextAlloc(caller_cxt, VARSIZE(m));
 	memcpy(result, m, VARSIZE(m));
