@@ -109,6 +109,15 @@ FROM (SELECT gmm_em_step(m, x) e FROM st_models, st_pts WHERE name = 'full' GROU
 SELECT name, gmm_em_step(m, x)::text = gmm_stats_to_model(gmm_stats_agg(m, x))::text AS same
 FROM st_models, st_pts GROUP BY name ORDER BY name;
 
+-- gmm_stats_to_model with gmm_fit's options: reg_covar is added to the variances
+SELECT name, pg_temp.close(gmm_means(gmm_stats_to_model(s, '{"reg_covar": 0.5, "max_iter": 7}')), gmm_means(gmm_stats_to_model(s)), 1e-15) AS same_means,
+	   (SELECT max(abs(a - b - (0.5 - 1e-6))) < 1e-12
+		FROM unnest(gmm_covariances(gmm_stats_to_model(s, '{"reg_covar": 0.5}')), gmm_covariances(gmm_stats_to_model(s))) u(a, b)
+		WHERE a <> b) AS ridge_added,
+	   gmm_stats_to_model(s, jsonb_build_object('covariance_type', name))::text = gmm_stats_to_model(s)::text AS defaults
+FROM (SELECT name, gmm_stats_agg(m, x) s FROM st_models, st_pts WHERE name IN ('diag', 'spherical') GROUP BY name) q
+ORDER BY name;
+
 -- fit metadata: the log-likelihood of m on the rows, the rows, iterations
 SELECT name, abs(gmm_log_likelihood(e) - gmm_stats_log_likelihood(s)) < 1e-15 AS ll_is_of_m,
 	   gmm_n_rows(e), gmm_n_iter(e), gmm_n_iter(e2) AS n_iter_next,

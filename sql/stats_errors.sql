@@ -48,6 +48,11 @@ SELECT gmm_stats_agg(m, x, 'Infinity') FROM se_models, se_pts WHERE name = 'a';
 -- statistics without rows have no M-step
 SELECT gmm_stats_to_model('{"n_rows":0,"sum_weights":0,"sum_log_likelihood":0,"nk":[0],"s1":[[0]],"s2":[[0]],"model":{"covariance_type":"full","weights":[1],"means":[[0]],"covariances":[[[1]]]}}');
 
+-- options of the M-step
+SELECT gmm_stats_to_model(s, '{"covariance_type": "diag"}') FROM se_stats WHERE name = 'a';
+SELECT gmm_stats_to_model(s, '{"reg_covar": -1}') FROM se_stats WHERE name = 'a';
+SELECT gmm_stats_to_model(s, '{"regcovar": 1}') FROM se_stats WHERE name = 'a';
+
 -- malformed text
 SELECT 'not json'::gmm_stats;
 SELECT '[1, 2]'::gmm_stats;

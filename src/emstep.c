@@ -12,12 +12,11 @@
 
 #include "fmgr.h"
 #include "utils/array.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "options.h"
 #include "stats.h"
-
-/* reg_covar of gmm_em_step and of gmm_stats_to_model without options */
-#define GMM_DEFAULT_REG_COVAR	1e-6
 
 /* Per prepared model: its fingerprint and a buffer for one point */
 typedef struct EmStepCache
@@ -232,4 +231,31 @@ gmm_stats_to_model(PG_FUNCTION_ARGS)
 	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
 
 	PG_RETURN_GMM_P(gmm_stats_mstep(s, GMM_DEFAULT_REG_COVAR, NULL));
+}
+
+PG_FUNCTION_INFO_V1(gmm_stats_to_model_options);
+/*
+ * gmm_stats_to_model(stats, options): the M-step with gmm_fit's options.
+ * Only reg_covar applies; covariance_type, when given, must be that of the
+ * statistics; the other options are accepted so that one options object
+ * serves gmm_fit, gmm_train and this function.
+ */
+Datum
+gmm_stats_to_model_options(PG_FUNCTION_ARGS)
+{
+	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
+	Jsonb	   *jb = PG_GETARG_JSONB_P(1);
+	GmmFitOptions opts;
+	const char *key = "covariance_type";
+
+	gmm_fit_options_init(&opts);
+	gmm_fit_options_parse(jb, &opts, "gmm_stats_to_model", NULL, NULL);
+	if (getKeyJsonValueFromContainer(&jb->root, key, strlen(key), NULL) != NULL &&
+		opts.cov_type != s->cov_type)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("gmm_stats_to_model option \"covariance_type\" is \"%s\" but the statistics are of a \"%s\" model",
+						gmm_cov_type_name(opts.cov_type), gmm_cov_type_name(s->cov_type)),
+				 errhint("The covariance type is fixed by the model the statistics were collected under.")));
+	PG_RETURN_GMM_P(gmm_stats_mstep(s, opts.reg_covar, NULL));
 }

@@ -75,6 +75,9 @@ COMMENT ON FUNCTION gmm_em_step_final(gmm_stats) IS 'final function of gmm_em_st
 CREATE FUNCTION gmm_stats_to_model(gmm_stats) RETURNS gmm
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION gmm_stats_to_model(gmm_stats) IS 'the M-step: the next model from the statistics, with reg_covar 1e-6';
+CREATE FUNCTION gmm_stats_to_model(gmm_stats, options jsonb) RETURNS gmm
+	AS 'MODULE_PATHNAME', 'gmm_stats_to_model_options' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gmm_stats_to_model(gmm_stats, jsonb) IS 'the M-step with gmm_fit''s options: reg_covar applies, covariance_type must match, the others are accepted and ignored';
 
 CREATE AGGREGATE gmm_em_step(m gmm, x float8[]) (
 	SFUNC = gmm_stats_accum, STYPE = gmm_stats, FINALFUNC = gmm_em_step_final,
