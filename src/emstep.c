@@ -34,7 +34,7 @@ emstep_cache(GmmPrepared *p)
 	if (c == NULL)
 	{
 		c = MemoryContextAlloc(p->cxt, sizeof(EmStepCache));
-		c->fingerprint = gmm_fingerprint(p->model);
+		c->fingerprint = gmm_stats_fingerprint(p->model);
 		c->x = MemoryContextAlloc(p->cxt, sizeof(double) * p->d);
 		p->extra = c;
 	}
@@ -168,17 +168,6 @@ gmm_stats_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
-/* Replace -0.0 by 0.0 in a model's values so that its text form round-trips */
-static void
-canonicalize_model(Gmm *m)
-{
-	Size		n = gmm_value_count(m->cov_type, m->k, m->d);
-
-	for (Size i = 0; i < n; i++)
-		if (m->data[i] == 0.0)
-			m->data[i] = 0.0;
-}
-
 /*
  * The M-step: the next model from the statistics, with reg_covar added to
  * the variances, validated, and carrying as fit metadata the statistics'
@@ -199,7 +188,7 @@ gmm_stats_mstep(const GmmStats *s, double reg_covar, int *n_empty)
 				 errmsg("cannot compute a model from gmm_stats without rows")));
 	gmm_stats_view((GmmStats *) s, &view);
 	m = gmm_mstep(&view, prev, reg_covar, n_empty);
-	canonicalize_model(m);
+	gmm_stats_canonicalize_model(m);
 	m->flags = GMM_FLAG_FITTED;
 	m->n_seen = s->sum_w;
 	m->log_likelihood = s->sum_ll / s->sum_w;
@@ -217,7 +206,7 @@ gmm_em_step_final(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	s = (GmmStats *) PG_GETARG_POINTER(0);
+	s = PG_GETARG_GMM_STATS_P(0);
 	if (!(s->sum_w > 0.0))
 		PG_RETURN_NULL();
 	PG_RETURN_GMM_P(gmm_stats_mstep(s, GMM_DEFAULT_REG_COVAR, NULL));

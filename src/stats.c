@@ -52,7 +52,42 @@ gmm_stats_size(const Gmm *m)
 	return sz;
 }
 
-/* Zeroed statistics for model m in CurrentMemoryContext */
+/*
+ * Replace -0.0 by 0.0 in a model's values, as the gmm type's input does, so
+ * that a model and its text round trip have the same bytes
+ */
+void
+gmm_stats_canonicalize_model(Gmm *m)
+{
+	Size		n = gmm_value_count(m->cov_type, m->k, m->d);
+
+	for (Size i = 0; i < n; i++)
+		if (m->data[i] == 0.0)
+			m->data[i] = 0.0;
+	if (m->n_seen == 0.0)
+		m->n_seen = 0.0;
+	if (m->log_likelihood == 0.0)
+		m->log_likelihood = 0.0;
+}
+
+/* gmm_fingerprint of the canonical form of m (see above) */
+uint64
+gmm_stats_fingerprint(const Gmm *m)
+{
+	Gmm		   *c = palloc(VARSIZE(m));
+	uint64		fp;
+
+	memcpy(c, m, VARSIZE(m));
+	gmm_stats_canonicalize_model(c);
+	fp = gmm_fingerprint(c);
+	pfree(c);
+	return fp;
+}
+
+/*
+ * Zeroed statistics for model m in CurrentMemoryContext; the embedded copy
+ * of m is canonical, and fingerprint must be gmm_stats_fingerprint(m)
+ */
 GmmStats *
 gmm_stats_alloc(const Gmm *m, uint64 fingerprint)
 {
@@ -67,6 +102,7 @@ gmm_stats_alloc(const Gmm *m, uint64 fingerprint)
 	s->model_size = VARSIZE(m);
 	s->fingerprint = fingerprint;
 	memcpy(s->data, m, VARSIZE(m));
+	gmm_stats_canonicalize_model(GMM_STATS_MODEL(s));
 	return s;
 }
 
@@ -456,7 +492,7 @@ gmm_stats_from_jsonb(Jsonb *jb)
 	if (nd >= 0 && nd != m->d)
 		json_error("\"dimension\" is %d but the model has dimension %d", nd, m->d);
 
-	s = gmm_stats_alloc(m, gmm_fingerprint(m));
+	s = gmm_stats_alloc(m, gmm_stats_fingerprint(m));
 	rows = jnum(vals[0], "n_rows");
 	if (rows != floor(rows) || rows < 0 || rows > (double) PG_INT64_MAX / 2)
 		json_error("\"n_rows\" must be a non-negative integer");
@@ -604,7 +640,7 @@ gmm_stats_recv(PG_FUNCTION_ARGS)
 	if ((Size) (buf->len - buf->cursor) != n * sizeof(float8))
 		binary_error("gmm_stats binary value has %d bytes of statistics where %zu were expected",
 					 buf->len - buf->cursor, n * sizeof(float8));
-	s = gmm_stats_alloc(m, gmm_fingerprint(m));
+	s = gmm_stats_alloc(m, gmm_stats_fingerprint(m));
 	s->n_rows = n_rows;
 	s->sum_w = sum_w;
 	s->sum_ll = sum_ll;

@@ -18,9 +18,12 @@
  * model makes a gmm_stats value self-contained: the M-step needs the means
  * (the shift), the previous parameters of components that lost their mass,
  * and the model's iteration count, and merging needs to know that two
- * values belong to the same model.  "fingerprint" caches gmm_fingerprint()
- * of the embedded model so that compatibility checks are cheap; it is never
- * sent over the wire (text and binary input recompute it).
+ * values belong to the same model.  The embedded model is canonical (no
+ * -0.0, as after the gmm type's text input), so that statistics shipped as
+ * text still match their model byte for byte.  "fingerprint" caches
+ * gmm_fingerprint() of the embedded model so that compatibility checks are
+ * cheap; it is never sent over the wire (text and binary input recompute
+ * it).
  */
 #ifndef GMM_STATS_H
 #define GMM_STATS_H
@@ -60,6 +63,8 @@ typedef struct GmmStats
 /* stats.c */
 extern Size gmm_stats_value_count(int cov_type, int k, int d);
 extern Size gmm_stats_size(const Gmm *m);
+extern void gmm_stats_canonicalize_model(Gmm *m);
+extern uint64 gmm_stats_fingerprint(const Gmm *m);
 extern GmmStats *gmm_stats_alloc(const Gmm *m, uint64 fingerprint);
 extern GmmStats *gmm_stats_copy(const GmmStats *s);
 extern void gmm_stats_view(GmmStats *s, GmmSuff *view);

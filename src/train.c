@@ -519,6 +519,7 @@ em_run(Train *t, Gmm *m, int init_no, int *bad, MemoryContext iter_cxt)
 	ll = s->sum_ll / s->sum_w;
 	if (!isfinite(ll))
 		return RUN_NONFINITE;
+	gmm_stats_canonicalize_model(m);
 	m->flags = GMM_FLAG_FITTED | (converged ? GMM_FLAG_CONVERGED : 0);
 	m->n_iter = n_iter;
 	m->n_seen = s->sum_w;
