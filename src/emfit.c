@@ -120,20 +120,24 @@ bad_component(const Gmm *m, double *work)
 
 /*
  * Give component j, which lost its mass, a new start: its mean moves to the
- * row the current model explains worst, its weight becomes that of one
- * average row.  Other parameters are kept (the M-step left the previous
- * ones).
+ * row the current model explains worst, its weight becomes 1/k (before the
+ * weights are normalised again) and its covariance the mean of those of
+ * the components that kept their mass (live[i]), so that it competes on
+ * equal terms for the rows around its new mean.
  */
 static void
-reseed_component(const GmmRows *rows, Gmm *m, int j, MemoryContext cxt)
+reseed_component(const GmmRows *rows, Gmm *m, int j, const bool *live,
+				 MemoryContext cxt)
 {
-	int			d = m->d;
+	int			k = m->k,
+				d = m->d;
 	GmmPrepared *p = gmm_prepare(m, cxt);
-	double	   *lp = MemoryContextAlloc(cxt, sizeof(double) * m->k);
+	double	   *lp = MemoryContextAlloc(cxt, sizeof(double) * k);
 	double		worst = INFINITY,
 				wsum = 0.0;
 	int64		wr = 0;
 	double	   *wt = GMM_WEIGHTS(m);
+	int			nlive = 0;
 
 	for (int64 r = 0; r < rows->n; r++)
 	{
@@ -146,10 +150,29 @@ reseed_component(const GmmRows *rows, Gmm *m, int j, MemoryContext cxt)
 			worst = ll, wr = r;
 	}
 	memcpy(GMM_MEANS(m) + (Size) j * d, rows->X + (Size) wr * d, sizeof(double) * d);
-	wt[j] = Max(wt[j], 1.0 / rows->n);
-	for (int i = 0; i < m->k; i++)
+
+	if (m->cov_type != GMM_COV_TIED)
+	{
+		Size		per = (m->cov_type == GMM_COV_FULL) ? (Size) d * d :
+			(m->cov_type == GMM_COV_DIAG) ? (Size) d : 1;
+		double	   *cj = GMM_COVS(m) + j * per;
+
+		for (int i = 0; i < k; i++)
+			nlive += live[i];
+		if (nlive > 0)
+		{
+			memset(cj, 0, sizeof(double) * per);
+			for (int i = 0; i < k; i++)
+				if (live[i])
+					for (Size t = 0; t < per; t++)
+						cj[t] += GMM_COVS(m)[i * per + t] / nlive;
+		}
+	}
+
+	wt[j] = 1.0 / k;
+	for (int i = 0; i < k; i++)
 		wsum += wt[i];
-	for (int i = 0; i < m->k; i++)
+	for (int i = 0; i < k; i++)
 		wt[i] /= wsum;
 }
 
@@ -166,6 +189,7 @@ em_run(const GmmRows *rows, Gmm *model, const GmmFitOptions *opts,
 				d = model->d;
 	GmmSuff    *s = gmm_suff_alloc(model->cov_type, k, d, NULL);
 	double	   *work = palloc(sizeof(double) * d * d);
+	bool	   *live = palloc(sizeof(bool) * k);
 	double		ll_prev = -INFINITY,
 				ll = -INFINITY;
 	bool		converged = false;
@@ -214,9 +238,11 @@ em_run(const GmmRows *rows, Gmm *model, const GmmFitOptions *opts,
 				total += s->nk[j];
 			nk_min = 10.0 * DBL_EPSILON * Max(total, 1.0);
 			for (int j = 0; j < k; j++)
-				if (s->nk[j] < nk_min)
+				live[j] = (s->nk[j] >= nk_min);
+			for (int j = 0; j < k; j++)
+				if (!live[j])
 				{
-					reseed_component(rows, model, j, iter_cxt);
+					reseed_component(rows, model, j, live, iter_cxt);
 					reseeded = true;
 					if (opts->verbose)
 						ereport(NOTICE,
@@ -262,9 +288,9 @@ em_run(const GmmRows *rows, Gmm *model, const GmmFitOptions *opts,
 	model->log_likelihood = ll;
 	if (opts->verbose)
 		ereport(NOTICE,
-				(errmsg("%s: k=%d, init %d: %s after %d iterations, mean log-likelihood %.6f",
+				(errmsg("%s: k=%d, init %d: %s after %d iteration%s, mean log-likelihood %.6f",
 						caller, k, init_no, converged ? "converged" : "did not converge",
-						n_iter, ll)));
+						n_iter, n_iter == 1 ? "" : "s", ll)));
 	return out;
 }
 

@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "fmgr.h"
+#include "nodes/primnodes.h"
 #include "utils/array.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
@@ -59,7 +60,7 @@ typedef struct GmmFitState
 	bool		weighted;
 	int			k;				/* as passed, to check it does not change */
 	Jsonb	   *options;		/* a copy of the options, or NULL */
-	Pointer		options_seen;	/* the options datum last seen */
+	bool		options_const;	/* the options argument is a constant */
 	int			d;				/* dimension, 0 before the first row */
 	int64		rows_seen;		/* non-NULL rows seen, for messages */
 	int64		n;				/* rows buffered */
@@ -138,7 +139,6 @@ new_state(MemoryContext aggcxt, bool weighted, int k, Jsonb *options)
 	{
 		st->options = palloc(VARSIZE(options));
 		memcpy(st->options, options, VARSIZE(options));
-		st->options_seen = (Pointer) options;
 		gmm_fit_options_parse(st->options, &st->opts, "gmm_fit", NULL, NULL);
 	}
 	gmm_fit_options_set_k(&st->opts, k, "gmm_fit");
@@ -156,7 +156,7 @@ check_same_arguments(GmmFitState *st, int k, Jsonb *options)
 				 errmsg("gmm_fit number of components changed from %d to %d within a group",
 						st->k, k),
 				 errdetail("k must be the same for every row of a group.")));
-	if ((Pointer) options == st->options_seen)
+	if (st->options_const)
 		return;
 	if ((options == NULL) != (st->options == NULL) ||
 		(options && (VARSIZE(options) != VARSIZE(st->options) ||
@@ -165,7 +165,19 @@ check_same_arguments(GmmFitState *st, int k, Jsonb *options)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("gmm_fit options changed within a group"),
 				 errdetail("The options must be the same for every row of a group.")));
-	st->options_seen = (Pointer) options;
+}
+
+/* Is aggregated argument argno (0-based, after the state) a constant? */
+static bool
+arg_is_const(FunctionCallInfo fcinfo, int argno)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	TargetEntry *tle;
+
+	if (aggref == NULL || argno >= list_length(aggref->args))
+		return false;
+	tle = (TargetEntry *) list_nth(aggref->args, argno);
+	return tle->expr != NULL && IsA(tle->expr, Const);
 }
 
 /* Error context: which input row was being read */
@@ -258,7 +270,11 @@ fit_transition(FunctionCallInfo fcinfo, bool weighted)
 	options = options_arg(fcinfo, karg + 1);
 
 	if (PG_ARGISNULL(0))
+	{
 		st = new_state(aggcxt, weighted, k, options);
+		/* a constant needs no check on later rows */
+		st->options_const = arg_is_const(fcinfo, karg);
+	}
 	else
 	{
 		st = (GmmFitState *) PG_GETARG_POINTER(0);

@@ -96,9 +96,9 @@ draw_weighted_row(const GmmRows *rows, pg_prng_state *rng)
 	double		u,
 				cum = 0.0;
 
-	if (rows->w == NULL)
-		return (int64) pg_prng_uint64_range(rng, 0, rows->n - 1);
 	u = pg_prng_double(rng) * rows->sum_w;
+	if (rows->w == NULL)		/* the same draw as for unit weights */
+		return Min((int64) u, rows->n - 1);
 	for (int64 r = 0; r < rows->n; r++)
 	{
 		cum += rows->w[r];
@@ -296,7 +296,11 @@ mean_variance(const GmmRows *rows)
 	for (int i = 0; i < d; i++)
 		mu[i] /= rows->sum_w;
 	for (int64 r = 0; r < rows->n; r++)
+	{
+		if ((r & 1023) == 1023)
+			CHECK_FOR_INTERRUPTS();
 		v += gmm_row_weight(rows, r) * sqdist(row_at(rows, r), mu, d);
+	}
 	pfree(mu);
 	return v / rows->sum_w / d;
 }
@@ -328,6 +332,9 @@ gmm_kmeans_lloyd(const GmmRows *rows, int k, double *centers, int32 *labels,
 			double		w = gmm_row_weight(rows, r);
 			double	   *s = sum + (Size) labels[r] * d;
 
+			if ((r & 1023) == 1023)
+				CHECK_FOR_INTERRUPTS();
+
 			mass[labels[r]] += w;
 			for (int i = 0; i < d; i++)
 				s[i] += w * x[i];
@@ -355,6 +362,9 @@ gmm_kmeans_lloyd(const GmmRows *rows, int k, double *centers, int32 *labels,
 				for (int64 r = 0; r < rows->n; r++)
 				{
 					double		t = sqdist(row_at(rows, r), centers + (Size) labels[r] * d, d);
+
+					if ((r & 1023) == 1023)
+						CHECK_FOR_INTERRUPTS();
 
 					if (t > fd)
 						fd = t, far = r;

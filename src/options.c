@@ -11,6 +11,7 @@
 
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "gmm.h"
@@ -266,7 +267,7 @@ read_number_array(const char *caller, const char *key, const JsonbValue *v,
 	}
 	if (*ndim == 0)
 		option_type_error(caller, key, "an array of numbers", v);
-	if (count > (Size) GMM_MAX_K * GMM_MAX_D * 64)
+	if (count > MaxAllocSize / sizeof(double))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s option \"%s\" has too many elements", caller, key)));

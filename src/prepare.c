@@ -92,6 +92,7 @@ typedef struct GmmCacheSlot
 {
 	GmmPrepared *prep;
 	bool		stable;			/* argument is a Const/extern Param */
+	struct varlena *raw;		/* the argument's bytes as passed (maybe toasted) */
 } GmmCacheSlot;
 
 typedef struct GmmCache
@@ -101,8 +102,11 @@ typedef struct GmmCache
 
 /*
  * The prepared model of argument argno, cached in fn_extra for the query.
- * When the argument is constant for the query we never look at it again;
- * otherwise the cached model is reused while the model's bytes are equal.
+ * When the argument is constant for the query we never look at it again.
+ * Otherwise the cache is keyed on the argument's bytes as passed, before
+ * detoasting: equal compressed bytes or an equal TOAST pointer mean an
+ * equal model, so a model joined in from a table is neither decompressed
+ * nor factorised again for every row.
  */
 GmmPrepared *
 gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
@@ -110,7 +114,8 @@ gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
 	FmgrInfo   *flinfo = fcinfo->flinfo;
 	GmmCache   *cache = (GmmCache *) flinfo->fn_extra;
 	GmmCacheSlot *slot;
-	Gmm		   *m;
+	struct varlena *raw;
+	Size		rawsize;
 	MemoryContext cxt;
 
 	Assert(argno >= 0 && argno < GMM_CACHE_SLOTS);
@@ -123,19 +128,20 @@ gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
 	if (slot->prep != NULL && slot->stable)
 		return slot->prep;
 
-	m = PG_GETARG_GMM_P(argno);
+	raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	rawsize = VARSIZE_ANY(raw);
 	if (slot->prep != NULL)
 	{
-		const Gmm  *old = slot->prep->model;
-
-		if (VARSIZE(old) == VARSIZE(m) && memcmp(old, m, VARSIZE(m)) == 0)
+		if (VARSIZE_ANY(slot->raw) == rawsize && memcmp(slot->raw, raw, rawsize) == 0)
 			return slot->prep;
 		MemoryContextDelete(slot->prep->cxt);
 		slot->prep = NULL;
 	}
 	cxt = AllocSetContextCreate(flinfo->fn_mcxt, "gmm prepared model",
 								ALLOCSET_SMALL_SIZES);
-	slot->prep = gmm_prepare(m, cxt);
+	slot->prep = gmm_prepare(DatumGetGmmP(PointerGetDatum(raw)), cxt);
+	slot->raw = MemoryContextAlloc(cxt, rawsize);
+	memcpy(slot->raw, raw, rawsize);
 	slot->stable = get_fn_expr_arg_stable(flinfo, argno);
 	return slot->prep;
 }
