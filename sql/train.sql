@@ -101,8 +101,10 @@ LATERAL (VALUES
 	('query with CTE', gmm_train('  WITH q AS (SELECT i, x FROM tr_pts) SELECT x FROM q ORDER BY i', 'x', m))
 ) v(src, model)
 WHERE name = 'full';
--- real[] columns, and NULL rows skipped
+-- real[], numeric[] and int[] columns, and NULL rows skipped
 SELECT gmm_n_rows(gmm_train('SELECT x::real[] AS y FROM tr_pts', 'y', m)) AS real_rows,
+	   gmm_n_rows(gmm_train('SELECT ARRAY[i % 7, i % 5 + i % 3] AS y FROM tr_pts', 'y', m)) AS int_rows,
+	   gmm_n_rows(gmm_train('SELECT x::numeric(6,2)[] AS y FROM tr_pts', 'y', m)) AS numeric_rows,
 	   gmm_n_rows(gmm_train('SELECT CASE WHEN i % 10 = 0 THEN NULL ELSE x END AS x FROM tr_pts', 'x', m)) AS non_null_rows,
 	   gmm_n_rows(gmm_train('tr_pts', 'x', m, '{"weight_column": "w"}')) AS total_weight
 FROM tr_start WHERE name = 'full';
@@ -111,6 +113,13 @@ FROM tr_start WHERE name = 'full';
 SELECT name, pg_temp.close(gmm_train('tr_pts', 'x', m, '{"weight_column": "w"}'),
 						   gmm_train('SELECT x FROM tr_pts, generate_series(1, w) ORDER BY i', 'x', m), 1e-9) AS weighted_is_repeated
 FROM tr_start ORDER BY name;
+
+-- a component that loses all its mass is re-seeded as gmm_fit does (at the
+-- worst-fitted row: with the whole table in the sample, the same row)
+SELECT gmm_n_iter(tr) AS n_iter, pg_temp.close(tr, fit, 1e-9) AS same_as_fit
+FROM (SELECT gmm_train('tr_pts', 'x', m, '{"verbose": true}') AS tr,
+			 (SELECT gmm_fit(x, 2, pg_temp.start(m) || '{"verbose": true}') FROM tr_pts) AS fit
+	  FROM (SELECT '{"covariance_type":"full","weights":[0.5,0.5],"means":[[2,-1],[1000,1000]],"covariances":[[[1,0],[0,1]],[[1,0],[0,1]]]}'::gmm AS m) q0) q;
 
 -- verbose: a NOTICE per iteration; max_iter 0 gives the start with its fit metadata
 SELECT gmm_n_iter(gmm_train('tr_pts', 'x', m, '{"verbose": true, "max_iter": 3}')) AS n_iter

@@ -139,12 +139,12 @@ build_queries(Train *t, FunctionCallInfo fcinfo)
 		? psprintf(", (%s)::float8", quote_identifier(t->weight_column)) : "";
 
 	t->gmm_type = get_func_rettype(fn);
-	t->sample_sql = psprintf("SELECT %s%s FROM %s", x, w, from);
-	/* the weight column's own type, for the probe */
+	/* the columns' own types, for the probe */
 	t->probe_sql = psprintf("SELECT %s%s FROM %s LIMIT 0", x,
 							t->weight_column ? psprintf(", %s", quote_identifier(t->weight_column)) : "",
 							from);
-	t->stats_sql = psprintf("SELECT %s.gmm_stats_agg($1, %s%s) FROM %s", nsp, x, w, from);
+	t->sample_sql = psprintf("SELECT (%s)::float8[]%s FROM %s", x, w, from);
+	t->stats_sql = psprintf("SELECT %s.gmm_stats_agg($1, (%s)::float8[]%s) FROM %s", nsp, x, w, from);
 }
 
 /*
@@ -166,23 +166,29 @@ prepare_query(Train *t, const char *sql, int nargs, Oid *argtypes, int options)
 	return plan;
 }
 
-/* Error unless the point column is float8[] or real[] */
+/* Error unless the point column is an array of numbers (float8[], real[], ...) */
 static void
 check_column_types(Train *t, TupleDesc desc)
 {
 	Oid			xt = SPI_gettypeid(desc, 1);
+	Oid			elem = get_element_type(xt);
+	char		category = 0;
+	bool		preferred;
 
-	if (xt != FLOAT8ARRAYOID && xt != FLOAT4ARRAYOID)
+	if (OidIsValid(elem))
+		get_type_category_preferred(elem, &category, &preferred);
+	if (category != TYPCATEGORY_NUMERIC)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("%s: column \"%s\" is of type %s, not float8[] or real[]",
+				 errmsg("%s: column \"%s\" is of type %s, not an array of numbers such as float8[]",
 						t->caller, t->column, format_type_be(xt)),
 				 errhint("Pass a query as the source that casts the column, e.g. SELECT embedding::real[] AS x FROM items.")));
 }
 
 /*
  * Check the source once before any pass over it: it must plan as a single
- * SELECT with a float8[] or real[] point column and a numeric weight column.
+ * SELECT with a point column of numbers (cast to float8[]) and a numeric
+ * weight column.
  */
 static void
 probe_source(Train *t)
@@ -243,7 +249,6 @@ draw_sample(Train *t, pg_prng_state *rng, MemoryContext keep)
 		SPI_cursor_fetch(portal, true, TRAIN_FETCH_ROWS);
 		if (SPI_processed == 0)
 			break;
-		check_column_types(t, SPI_tuptable->tupdesc);
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[r];
@@ -278,7 +283,7 @@ draw_sample(Train *t, pg_prng_state *rng, MemoryContext keep)
 			if (gmm_point_length(DatumGetArrayTypeP(xd)) != d)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("%s: column \"%s\" holds points of %d and of %d dimensions",
+						 errmsg("%s: column \"%s\" holds points of dimension %d and of dimension %d",
 								t->caller, t->column, d, gmm_point_length(DatumGetArrayTypeP(xd))),
 						 errhint("Every point must have the same number of elements.")));
 			gmm_point_read(DatumGetArrayTypeP(xd), d, row);
@@ -387,20 +392,23 @@ collect_stats(Train *t, const Gmm *m, MemoryContext into)
 }
 
 /*
- * Component j lost its mass: move its mean to the sample row the model
- * explains worst and give it the weight of one average row (as gmm_fit does
- * with all its rows).
+ * Component j lost its mass: as gmm_fit does, move its mean to the row the
+ * model explains worst (here: of the sample), give it the weight 1/k (before
+ * the weights are normalised again) and the mean covariance of the
+ * components that kept their mass (live[i]).
  */
 static void
-reseed_component(Train *t, Gmm *m, int j, int64 n_rows, MemoryContext cxt)
+reseed_component(Train *t, Gmm *m, int j, const bool *live, MemoryContext cxt)
 {
-	int			d = m->d;
+	int			k = m->k,
+				d = m->d;
 	GmmPrepared *p = gmm_prepare(m, cxt);
-	double	   *lp = MemoryContextAlloc(cxt, sizeof(double) * m->k);
+	double	   *lp = MemoryContextAlloc(cxt, sizeof(double) * k);
 	double		worst = INFINITY,
 				wsum = 0.0;
 	int64		wr = 0;
 	double	   *wt = GMM_WEIGHTS(m);
+	int			nlive = 0;
 
 	for (int64 r = 0; r < t->sample.n; r++)
 	{
@@ -410,10 +418,27 @@ reseed_component(Train *t, Gmm *m, int j, int64 n_rows, MemoryContext cxt)
 			worst = ll, wr = r;
 	}
 	memcpy(GMM_MEANS(m) + (Size) j * d, t->sample.X + (Size) wr * d, sizeof(double) * d);
-	wt[j] = Max(wt[j], 1.0 / (double) Max(n_rows, 1));
-	for (int i = 0; i < m->k; i++)
+	if (m->cov_type != GMM_COV_TIED)
+	{
+		Size		per = (m->cov_type == GMM_COV_FULL) ? (Size) d * d :
+			(m->cov_type == GMM_COV_DIAG) ? (Size) d : 1;
+		double	   *cj = GMM_COVS(m) + j * per;
+
+		for (int i = 0; i < k; i++)
+			nlive += live[i];
+		if (nlive > 0)
+		{
+			memset(cj, 0, sizeof(double) * per);
+			for (int i = 0; i < k; i++)
+				if (live[i])
+					for (Size c = 0; c < per; c++)
+						cj[c] += GMM_COVS(m)[i * per + c] / nlive;
+		}
+	}
+	wt[j] = 1.0 / k;
+	for (int i = 0; i < k; i++)
 		wsum += wt[i];
-	for (int i = 0; i < m->k; i++)
+	for (int i = 0; i < k; i++)
 		wt[i] /= wsum;
 }
 
@@ -474,6 +499,7 @@ em_run(Train *t, Gmm *m, int init_no, int *bad, MemoryContext iter_cxt)
 		{
 			double		total = 0.0,
 						nk_min;
+			bool	   *live = palloc(sizeof(bool) * m->k);
 
 			if (!t->have_sample)
 				draw_sample(t, &t->rng, t->keep_cxt);
@@ -482,9 +508,11 @@ em_run(Train *t, Gmm *m, int init_no, int *bad, MemoryContext iter_cxt)
 				total += view.nk[j];
 			nk_min = 10.0 * DBL_EPSILON * Max(total, 1.0);
 			for (int j = 0; j < m->k; j++)
-				if (view.nk[j] < nk_min)
+				live[j] = (view.nk[j] >= nk_min);
+			for (int j = 0; j < m->k; j++)
+				if (!live[j])
 				{
-					reseed_component(t, m, j, s->n_rows, iter_cxt);
+					reseed_component(t, m, j, live, iter_cxt);
 					reseeded = true;
 					if (opts->verbose)
 						ereport(NOTICE,

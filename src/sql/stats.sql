@@ -49,19 +49,14 @@ COMMENT ON FUNCTION gmm_stats_weight(gmm_stats) IS 'total weight of the rows acc
 COMMENT ON FUNCTION gmm_stats_log_likelihood(gmm_stats) IS 'mean log-likelihood per row (unit of weight) of the model on the rows; NULL without rows';
 COMMENT ON FUNCTION gmm_stats_counts(gmm_stats) IS 'soft counts: the sum of each component''s (weighted) responsibilities, float8[k]';
 
--- transition function shared by gmm_em_step and gmm_stats_agg
+-- transition function shared by gmm_em_step and gmm_stats_agg; points are
+-- float8[] (real[], numeric[] and int[] convert implicitly)
 CREATE FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[]) RETURNS gmm_stats
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-CREATE FUNCTION gmm_stats_accum(gmm_stats, gmm, real[]) RETURNS gmm_stats
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
 CREATE FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[], float8) RETURNS gmm_stats
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-CREATE FUNCTION gmm_stats_accum(gmm_stats, gmm, real[], float8) RETURNS gmm_stats
-	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[]) IS 'transition function of gmm_em_step and gmm_stats_agg: adds the E-step of one row';
-COMMENT ON FUNCTION gmm_stats_accum(gmm_stats, gmm, real[]) IS 'transition function of gmm_em_step and gmm_stats_agg: adds the E-step of one row';
 COMMENT ON FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[], float8) IS 'transition function of gmm_em_step and gmm_stats_agg: adds the E-step of one weighted row';
-COMMENT ON FUNCTION gmm_stats_accum(gmm_stats, gmm, real[], float8) IS 'transition function of gmm_em_step and gmm_stats_agg: adds the E-step of one weighted row';
 
 -- combine function, two-argument merge, and transition function of the merge aggregate
 CREATE FUNCTION gmm_stats_merge(gmm_stats, gmm_stats) RETURNS gmm_stats
@@ -82,36 +77,20 @@ COMMENT ON FUNCTION gmm_stats_to_model(gmm_stats, jsonb) IS 'the M-step with gmm
 CREATE AGGREGATE gmm_em_step(m gmm, x float8[]) (
 	SFUNC = gmm_stats_accum, STYPE = gmm_stats, FINALFUNC = gmm_em_step_final,
 	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
-CREATE AGGREGATE gmm_em_step(m gmm, x real[]) (
-	SFUNC = gmm_stats_accum, STYPE = gmm_stats, FINALFUNC = gmm_em_step_final,
-	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
 CREATE AGGREGATE gmm_em_step(m gmm, x float8[], weight float8) (
 	SFUNC = gmm_stats_accum, STYPE = gmm_stats, FINALFUNC = gmm_em_step_final,
 	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
-CREATE AGGREGATE gmm_em_step(m gmm, x real[], weight float8) (
-	SFUNC = gmm_stats_accum, STYPE = gmm_stats, FINALFUNC = gmm_em_step_final,
-	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
 COMMENT ON AGGREGATE gmm_em_step(gmm, float8[]) IS 'one EM iteration from model m over the rows: the next model, carrying the mean log-likelihood of m on the rows, the rows seen and m''s iteration count + 1';
-COMMENT ON AGGREGATE gmm_em_step(gmm, real[]) IS 'one EM iteration from model m over the rows: the next model, carrying the mean log-likelihood of m on the rows, the rows seen and m''s iteration count + 1';
 COMMENT ON AGGREGATE gmm_em_step(gmm, float8[], float8) IS 'one weighted EM iteration from model m over the rows (weights >= 0)';
-COMMENT ON AGGREGATE gmm_em_step(gmm, real[], float8) IS 'one weighted EM iteration from model m over the rows (weights >= 0)';
 
 CREATE AGGREGATE gmm_stats_agg(m gmm, x float8[]) (
-	SFUNC = gmm_stats_accum, STYPE = gmm_stats,
-	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
-CREATE AGGREGATE gmm_stats_agg(m gmm, x real[]) (
 	SFUNC = gmm_stats_accum, STYPE = gmm_stats,
 	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
 CREATE AGGREGATE gmm_stats_agg(m gmm, x float8[], weight float8) (
 	SFUNC = gmm_stats_accum, STYPE = gmm_stats,
 	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
-CREATE AGGREGATE gmm_stats_agg(m gmm, x real[], weight float8) (
-	SFUNC = gmm_stats_accum, STYPE = gmm_stats,
-	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
 COMMENT ON AGGREGATE gmm_stats_agg(gmm, float8[]) IS 'the E-step statistics of the rows under model m, to merge with gmm_stats_merge and finish with gmm_stats_to_model';
-COMMENT ON AGGREGATE gmm_stats_agg(gmm, real[]) IS 'the E-step statistics of the rows under model m, to merge with gmm_stats_merge and finish with gmm_stats_to_model';
 COMMENT ON AGGREGATE gmm_stats_agg(gmm, float8[], float8) IS 'the E-step statistics of weighted rows under model m (weights >= 0)';
-COMMENT ON AGGREGATE gmm_stats_agg(gmm, real[], float8) IS 'the E-step statistics of weighted rows under model m (weights >= 0)';
 
 CREATE AGGREGATE gmm_stats_merge(gmm_stats) (
 	SFUNC = gmm_stats_merge, STYPE = gmm_stats,
