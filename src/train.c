@@ -45,9 +45,10 @@ typedef struct Train
 	const char *caller;
 	char	   *column;			/* as given, for messages */
 
-	char	   *probe_sql;		/* SELECT x[, w] FROM source LIMIT 0 (w uncast) */
-	char	   *sample_sql;		/* SELECT x[, w] FROM source */
-	char	   *stats_sql;		/* SELECT gmm_stats_agg($1, x[, w]) FROM source */
+	char	   *probe_sql;		/* SELECT x[, w] FROM source LIMIT 0 */
+	char	   *sample_sql;		/* SELECT x::float8[][, w::float8] FROM source */
+	char	   *stats_sql;		/* SELECT gmm_stats_agg($1, x::float8[][, w::float8])
+								 * FROM source */
 	Oid			gmm_type;
 	SPIPlanPtr	stats_plan;		/* prepared at first use */
 
