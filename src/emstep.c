@@ -188,7 +188,7 @@ gmm_stats_mstep(const GmmStats *s, double reg_covar, int *n_empty)
 				 errmsg("cannot compute a model from gmm_stats without rows")));
 	gmm_stats_view((GmmStats *) s, &view);
 	m = gmm_mstep(&view, prev, reg_covar, n_empty);
-	gmm_stats_canonicalize_model(m);
+	gmm_canonicalize(m);
 	m->flags = GMM_FLAG_FITTED;
 	m->n_seen = s->sum_w;
 	m->log_likelihood = s->sum_ll / s->sum_w;
@@ -238,7 +238,7 @@ gmm_stats_to_model_options(PG_FUNCTION_ARGS)
 	const char *key = "covariance_type";
 
 	gmm_fit_options_init(&opts);
-	gmm_fit_options_parse(jb, &opts, "gmm_stats_to_model", NULL, NULL);
+	gmm_fit_options_parse(jb, &opts, "gmm_stats_to_model", NULL, NULL, NULL);
 	if (getKeyJsonValueFromContainer(&jb->root, key, strlen(key), NULL) != NULL &&
 		opts.cov_type != s->cov_type)
 		ereport(ERROR,

@@ -139,7 +139,7 @@ new_state(MemoryContext aggcxt, bool weighted, int k, Jsonb *options)
 	{
 		st->options = palloc(VARSIZE(options));
 		memcpy(st->options, options, VARSIZE(options));
-		gmm_fit_options_parse(st->options, &st->opts, "gmm_fit", NULL, NULL);
+		gmm_fit_options_parse(st->options, &st->opts, "gmm_fit", NULL, NULL, NULL);
 	}
 	gmm_fit_options_set_k(&st->opts, k, "gmm_fit");
 	MemoryContextSwitchTo(old);

@@ -279,7 +279,8 @@ read_number_array(const char *caller, const char *key, const JsonbValue *v,
 /* Read the options in jb into opts */
 void
 gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
-					  GmmOptionHook hook, void *hook_arg)
+					  GmmOptionHook hook, void *hook_arg,
+					  const char *hook_keys)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -383,7 +384,8 @@ gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown %s option \"%s\"", caller, key),
-					 errhint("Valid options are: " VALID_KEYS ".")));
+					 errhint("Valid options are: %s%s%s.", VALID_KEYS,
+							 hook_keys ? ", " : "", hook_keys ? hook_keys : "")));
 	}
 
 	/* the given means are the initialisation */

@@ -106,11 +106,13 @@ extern void gmm_fit_options_init(GmmFitOptions *opts);
 
 /*
  * Read the options in jb (may be NULL: defaults kept) into opts, which must
- * have been initialised.  "caller" names the SQL function in errors.
+ * have been initialised.  "caller" names the SQL function in errors;
+ * "hook_keys" lists the hook's own keys for the unknown-key hint.
  */
 extern void gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts,
 								  const char *caller,
-								  GmmOptionHook hook, void *hook_arg);
+								  GmmOptionHook hook, void *hook_arg,
+								  const char *hook_keys);
 
 /*
  * Set k_min to the k argument (and k_max to it unless option "k_max" was

@@ -85,14 +85,24 @@ gmm_prepare(const Gmm *m, MemoryContext cxt)
 	return p;
 }
 
-/* Per-call-site cache: one slot per model argument position */
-#define GMM_CACHE_SLOTS 2
+/*
+ * Per-call-site cache: for each model argument position, the last few
+ * distinct models seen (a GROUP BY may interleave rows of several models).
+ */
+#define GMM_CACHE_SLOTS		2
+#define GMM_CACHE_ENTRIES	8
+
+typedef struct GmmCacheEntry
+{
+	GmmPrepared *prep;
+	struct varlena *raw;		/* the argument's bytes as passed (maybe toasted) */
+} GmmCacheEntry;
 
 typedef struct GmmCacheSlot
 {
-	GmmPrepared *prep;
 	bool		stable;			/* argument is a Const/extern Param */
-	struct varlena *raw;		/* the argument's bytes as passed (maybe toasted) */
+	int			next;			/* entry to replace on a miss */
+	GmmCacheEntry entry[GMM_CACHE_ENTRIES];
 } GmmCacheSlot;
 
 typedef struct GmmCache
@@ -114,6 +124,7 @@ gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
 	FmgrInfo   *flinfo = fcinfo->flinfo;
 	GmmCache   *cache = (GmmCache *) flinfo->fn_extra;
 	GmmCacheSlot *slot;
+	GmmCacheEntry *e;
 	struct varlena *raw;
 	Size		rawsize;
 	MemoryContext cxt;
@@ -125,25 +136,34 @@ gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
 		flinfo->fn_extra = cache;
 	}
 	slot = &cache->slot[argno];
-	if (slot->prep != NULL && slot->stable)
-		return slot->prep;
+	if (slot->stable && slot->entry[0].prep != NULL)
+		return slot->entry[0].prep;
 
 	raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
 	rawsize = VARSIZE_ANY(raw);
-	if (slot->prep != NULL)
+	for (int i = 0; i < GMM_CACHE_ENTRIES; i++)
 	{
-		if (VARSIZE_ANY(slot->raw) == rawsize && memcmp(slot->raw, raw, rawsize) == 0)
-			return slot->prep;
-		MemoryContextDelete(slot->prep->cxt);
-		slot->prep = NULL;
+		e = &slot->entry[i];
+		if (e->prep != NULL && VARSIZE_ANY(e->raw) == rawsize &&
+			memcmp(e->raw, raw, rawsize) == 0)
+			return e->prep;
+	}
+
+	/* a miss: replace the next entry in turn */
+	e = &slot->entry[slot->next];
+	slot->next = (slot->next + 1) % GMM_CACHE_ENTRIES;
+	if (e->prep != NULL)
+	{
+		MemoryContextDelete(e->prep->cxt);
+		e->prep = NULL;
 	}
 	cxt = AllocSetContextCreate(flinfo->fn_mcxt, "gmm prepared model",
 								ALLOCSET_SMALL_SIZES);
-	slot->prep = gmm_prepare(DatumGetGmmP(PointerGetDatum(raw)), cxt);
-	slot->raw = MemoryContextAlloc(cxt, rawsize);
-	memcpy(slot->raw, raw, rawsize);
+	e->prep = gmm_prepare(DatumGetGmmP(PointerGetDatum(raw)), cxt);
+	e->raw = MemoryContextAlloc(cxt, rawsize);
+	memcpy(e->raw, raw, rawsize);
 	slot->stable = get_fn_expr_arg_stable(flinfo, argno);
-	return slot->prep;
+	return e->prep;
 }
 
 /* out[j] = log w_j + log N(x | mu_j, Sigma_j) for every component */

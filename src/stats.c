@@ -52,24 +52,6 @@ gmm_stats_size(const Gmm *m)
 	return sz;
 }
 
-/*
- * Replace -0.0 by 0.0 in a model's values, as the gmm type's input does, so
- * that a model and its text round trip have the same bytes
- */
-void
-gmm_stats_canonicalize_model(Gmm *m)
-{
-	Size		n = gmm_value_count(m->cov_type, m->k, m->d);
-
-	for (Size i = 0; i < n; i++)
-		if (m->data[i] == 0.0)
-			m->data[i] = 0.0;
-	if (m->n_seen == 0.0)
-		m->n_seen = 0.0;
-	if (m->log_likelihood == 0.0)
-		m->log_likelihood = 0.0;
-}
-
 /* gmm_fingerprint of the canonical form of m (see above) */
 uint64
 gmm_stats_fingerprint(const Gmm *m)
@@ -78,7 +60,7 @@ gmm_stats_fingerprint(const Gmm *m)
 	uint64		fp;
 
 	memcpy(c, m, VARSIZE(m));
-	gmm_stats_canonicalize_model(c);
+	gmm_canonicalize(c);
 	fp = gmm_fingerprint(c);
 	pfree(c);
 	return fp;
@@ -102,7 +84,7 @@ gmm_stats_alloc(const Gmm *m, uint64 fingerprint)
 	s->model_size = VARSIZE(m);
 	s->fingerprint = fingerprint;
 	memcpy(s->data, m, VARSIZE(m));
-	gmm_stats_canonicalize_model(GMM_STATS_MODEL(s));
+	gmm_canonicalize(GMM_STATS_MODEL(s));
 	return s;
 }
 

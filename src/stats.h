@@ -63,7 +63,6 @@ typedef struct GmmStats
 /* stats.c */
 extern Size gmm_stats_value_count(int cov_type, int k, int d);
 extern Size gmm_stats_size(const Gmm *m);
-extern void gmm_stats_canonicalize_model(Gmm *m);
 extern uint64 gmm_stats_fingerprint(const Gmm *m);
 extern GmmStats *gmm_stats_alloc(const Gmm *m, uint64 fingerprint);
 extern GmmStats *gmm_stats_copy(const GmmStats *s);

@@ -548,7 +548,7 @@ em_run(Train *t, Gmm *m, int init_no, int *bad, MemoryContext iter_cxt)
 	ll = s->sum_ll / s->sum_w;
 	if (!isfinite(ll))
 		return RUN_NONFINITE;
-	gmm_stats_canonicalize_model(m);
+	gmm_canonicalize(m);
 	m->flags = GMM_FLAG_FITTED | (converged ? GMM_FLAG_CONVERGED : 0);
 	m->n_iter = n_iter;
 	m->n_seen = s->sum_w;
@@ -748,7 +748,8 @@ train_init(Train *t, FunctionCallInfo fcinfo)
 	t->sample_size = TRAIN_DEFAULT_SAMPLE_SIZE;
 	t->column = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	gmm_fit_options_init(&t->opts);
-	gmm_fit_options_parse(jb, &t->opts, t->caller, train_option, t);
+	gmm_fit_options_parse(jb, &t->opts, t->caller, train_option, t,
+						  "sample_size, weight_column");
 	pg_prng_seed(&t->rng, (uint64) t->opts.seed);
 }
 
