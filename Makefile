@@ -13,8 +13,9 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
-PG_CPPFLAGS = -Isrc
-PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare -O3
+# The server headers are system headers to us: -Wextra then speaks only of our code.
+PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CFLAGS = -Wall -Wextra -O3
 SHLIB_LINK = -llapacke -lopenblas -lm
 
 EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql

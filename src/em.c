@@ -241,6 +241,7 @@ gmm_mstep(const GmmSuff *s, const Gmm *prev, double reg_covar, int *n_empty)
 		}
 	}
 	pfree(delta);
+	gmm_canonicalize(m);
 	if (n_empty)
 		*n_empty = empty;
 	return m;

@@ -75,6 +75,7 @@ extern Size gmm_size(int cov_type, int k, int d);
 extern void gmm_check_shape(int k, int d);
 extern Gmm *gmm_alloc(int cov_type, int k, int d);
 extern void gmm_validate(const Gmm *m);
+extern void gmm_canonicalize(Gmm *m);
 extern int	gmm_parse_cov_type(const char *name);
 extern const char *gmm_cov_type_name(int cov_type);
 extern double gmm_n_parameters(const Gmm *m);

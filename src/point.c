@@ -64,7 +64,7 @@ gmm_point_read(ArrayType *a, int d, double *out)
 	if (n != d)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("point has %d dimensions but the model has %d", n, d)));
+				 errmsg("point has dimension %d but the model has dimension %d", n, d)));
 	if (ARR_ELEMTYPE(a) == FLOAT8OID)
 	{
 		const double *v = (const double *) ARR_DATA_PTR(a);

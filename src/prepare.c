@@ -86,13 +86,24 @@ gmm_prepare(const Gmm *m, MemoryContext cxt)
 	return p;
 }
 
-/* Per-call-site cache: one slot per model argument position */
-#define GMM_CACHE_SLOTS 2
+/*
+ * Per-call-site cache: for each model argument position, the last few
+ * distinct models seen (a GROUP BY may interleave rows of several models).
+ */
+#define GMM_CACHE_SLOTS		2
+#define GMM_CACHE_ENTRIES	8
+
+typedef struct GmmCacheEntry
+{
+	GmmPrepared *prep;
+	struct varlena *raw;		/* the argument's bytes as passed (maybe toasted) */
+} GmmCacheEntry;
 
 typedef struct GmmCacheSlot
 {
-	GmmPrepared *prep;
 	bool		stable;			/* argument is a Const/extern Param */
+	int			next;			/* entry to replace on a miss */
+	GmmCacheEntry entry[GMM_CACHE_ENTRIES];
 } GmmCacheSlot;
 
 typedef struct GmmCache
@@ -102,8 +113,11 @@ typedef struct GmmCache
 
 /*
  * The prepared model of argument argno, cached in fn_extra for the query.
- * When the argument is constant for the query we never look at it again;
- * otherwise the cached model is reused while the model's bytes are equal.
+ * When the argument is constant for the query we never look at it again.
+ * Otherwise the cache is keyed on the argument's bytes as passed, before
+ * detoasting: equal compressed bytes or an equal TOAST pointer mean an
+ * equal model, so a model joined in from a table is neither decompressed
+ * nor factorised again for every row.
  */
 GmmPrepared *
 gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
@@ -111,7 +125,9 @@ gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
 	FmgrInfo   *flinfo = fcinfo->flinfo;
 	GmmCache   *cache = (GmmCache *) flinfo->fn_extra;
 	GmmCacheSlot *slot;
-	Gmm		   *m;
+	GmmCacheEntry *e;
+	struct varlena *raw;
+	Size		rawsize;
 	MemoryContext cxt;
 
 	Assert(argno >= 0 && argno < GMM_CACHE_SLOTS);
@@ -121,24 +137,34 @@ gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
 		flinfo->fn_extra = cache;
 	}
 	slot = &cache->slot[argno];
-	if (slot->prep != NULL && slot->stable)
-		return slot->prep;
+	if (slot->stable && slot->entry[0].prep != NULL)
+		return slot->entry[0].prep;
 
-	m = PG_GETARG_GMM_P(argno);
-	if (slot->prep != NULL)
+	raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	rawsize = VARSIZE_ANY(raw);
+	for (int i = 0; i < GMM_CACHE_ENTRIES; i++)
 	{
-		const Gmm  *old = slot->prep->model;
+		e = &slot->entry[i];
+		if (e->prep != NULL && VARSIZE_ANY(e->raw) == rawsize &&
+			memcmp(e->raw, raw, rawsize) == 0)
+			return e->prep;
+	}
 
-		if (VARSIZE(old) == VARSIZE(m) && memcmp(old, m, VARSIZE(m)) == 0)
-			return slot->prep;
-		MemoryContextDelete(slot->prep->cxt);
-		slot->prep = NULL;
+	/* a miss: replace the next entry in turn */
+	e = &slot->entry[slot->next];
+	slot->next = (slot->next + 1) % GMM_CACHE_ENTRIES;
+	if (e->prep != NULL)
+	{
+		MemoryContextDelete(e->prep->cxt);
+		e->prep = NULL;
 	}
 	cxt = AllocSetContextCreate(flinfo->fn_mcxt, "gmm prepared model",
 								ALLOCSET_SMALL_SIZES);
-	slot->prep = gmm_prepare(m, cxt);
+	e->prep = gmm_prepare(DatumGetGmmP(PointerGetDatum(raw)), cxt);
+	e->raw = MemoryContextAlloc(cxt, rawsize);
+	memcpy(e->raw, raw, rawsize);
 	slot->stable = get_fn_expr_arg_stable(flinfo, argno);
-	return slot->prep;
+	return e->prep;
 }
 
 /*

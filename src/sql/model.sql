@@ -85,5 +85,21 @@ COMMENT ON FUNCTION gmm_aic(gmm) IS 'Akaike information criterion of the fit on 
 
 CREATE FUNCTION gmm_eq(gmm, gmm) RETURNS bool
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE OPERATOR = (LEFTARG = gmm, RIGHTARG = gmm, PROCEDURE = gmm_eq, COMMUTATOR = =);
+CREATE FUNCTION gmm_ne(gmm, gmm) RETURNS bool
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION gmm_hash(gmm) RETURNS int4
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION gmm_hash_extended(gmm, int8) RETURNS int8
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OPERATOR = (LEFTARG = gmm, RIGHTARG = gmm, PROCEDURE = gmm_eq,
+	COMMUTATOR = =, NEGATOR = <>, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES);
+CREATE OPERATOR <> (LEFTARG = gmm, RIGHTARG = gmm, PROCEDURE = gmm_ne,
+	COMMUTATOR = <>, NEGATOR = =, RESTRICT = neqsel, JOIN = neqjoinsel);
+CREATE OPERATOR CLASS gmm_hash_ops DEFAULT FOR TYPE gmm USING hash AS
+	OPERATOR 1 = (gmm, gmm),
+	FUNCTION 1 gmm_hash(gmm),
+	FUNCTION 2 gmm_hash_extended(gmm, int8);
 COMMENT ON FUNCTION gmm_eq(gmm, gmm) IS 'true when two models are identical, bit for bit';
+COMMENT ON FUNCTION gmm_ne(gmm, gmm) IS 'true when two models differ';
+COMMENT ON FUNCTION gmm_hash(gmm) IS 'hash of a model, for hash joins and GROUP BY';
+COMMENT ON FUNCTION gmm_hash_extended(gmm, int8) IS 'seeded 64-bit hash of a model';

@@ -1,0 +1,454 @@
+/*
+ * emfit.c
+ *	  The in-memory EM driver behind gmm_fit: runs the E-step and M-step
+ *	  kernels of em.h over rows held in memory until the mean log-likelihood
+ *	  per row changes by less than tol (as scikit-learn does), keeps the best
+ *	  of n_init runs, retries runs whose covariances turn singular, re-seeds
+ *	  components that lose all their mass, and chooses k over a range by
+ *	  BIC or AIC.
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "em.h"
+#include "emfit.h"
+#include "linalg.h"
+
+/* rows per call of the E-step kernel (its row count is an int) */
+#define ESTEP_CHUNK		(1 << 20)
+
+/* outcome of one EM run */
+typedef enum RunStatus
+{
+	RUN_OK = 0,
+	RUN_SINGULAR,				/* a covariance is not positive definite */
+	RUN_NONFINITE				/* the log-likelihood is not finite */
+} RunStatus;
+
+/* what one run or one k ended with */
+typedef struct RunOutcome
+{
+	RunStatus	status;
+	int			component;		/* 1-based, for RUN_SINGULAR */
+	int			tries;			/* attempts made */
+} RunOutcome;
+
+/* The criterion value of a fitted model: -2 n LL + penalty */
+double
+gmm_fit_criterion(const Gmm *m, int criterion)
+{
+	double		p = gmm_n_parameters(m);
+	double		fit = -2.0 * m->log_likelihood * m->n_seen;
+
+	if (criterion == GMM_CRITERION_AIC)
+		return fit + 2.0 * p;
+	return fit + p * log(m->n_seen);
+}
+
+/* One E-step over all rows into s (reset first), with p's means as shift */
+static void
+estep(const GmmRows *rows, const GmmPrepared *p, GmmSuff *s)
+{
+	gmm_suff_reset(s);
+	s->shift = p->means;
+	for (int64 off = 0; off < rows->n; off += ESTEP_CHUNK)
+	{
+		int			cnt = (int) Min((int64) ESTEP_CHUNK, rows->n - off);
+
+		gmm_estep_accum(p, rows->X + (Size) off * rows->d,
+						rows->w ? rows->w + off : NULL, cnt, s);
+	}
+}
+
+/*
+ * 0 when every parameter is finite and every covariance positive definite,
+ * else the 1-based number of the first bad component.
+ */
+static int
+bad_component(const Gmm *m, double *work)
+{
+	int			k = m->k,
+				d = m->d;
+	const double *c = GMM_COVS(m);
+
+	for (int j = 0; j < k; j++)
+	{
+		if (!isfinite(GMM_WEIGHTS(m)[j]))
+			return j + 1;
+		for (int i = 0; i < d; i++)
+			if (!isfinite(GMM_MEANS(m)[(Size) j * d + i]))
+				return j + 1;
+	}
+	switch (m->cov_type)
+	{
+		case GMM_COV_FULL:
+		case GMM_COV_TIED:
+			{
+				int			nmat = (m->cov_type == GMM_COV_FULL) ? k : 1;
+				Size		dd = (Size) d * d;
+
+				for (int j = 0; j < nmat; j++)
+				{
+					for (Size i = 0; i < dd; i++)
+						if (!isfinite(c[j * dd + i]))
+							return j + 1;
+					memcpy(work, c + j * dd, sizeof(double) * dd);
+					if (gmm_cholesky(work, d) != 0)
+						return j + 1;
+				}
+				break;
+			}
+		case GMM_COV_DIAG:
+			for (int j = 0; j < k; j++)
+				for (int i = 0; i < d; i++)
+					if (!(c[(Size) j * d + i] > 0.0) || !isfinite(c[(Size) j * d + i]))
+						return j + 1;
+			break;
+		case GMM_COV_SPHERICAL:
+			for (int j = 0; j < k; j++)
+				if (!(c[j] > 0.0) || !isfinite(c[j]))
+					return j + 1;
+			break;
+	}
+	return 0;
+}
+
+/*
+ * Give component j, which lost its mass, a new start: its mean moves to the
+ * row the current model explains worst, its weight becomes 1/k (before the
+ * weights are normalised again) and its covariance the mean of those of
+ * the components that kept their mass (live[i]), so that it competes on
+ * equal terms for the rows around its new mean.
+ */
+static void
+reseed_component(const GmmRows *rows, Gmm *m, int j, const bool *live,
+				 MemoryContext cxt)
+{
+	int			k = m->k,
+				d = m->d;
+	GmmPrepared *p = gmm_prepare(m, cxt);
+	double	   *lp = MemoryContextAlloc(cxt, sizeof(double) * k);
+	double		worst = INFINITY,
+				wsum = 0.0;
+	int64		wr = 0;
+	double	   *wt = GMM_WEIGHTS(m);
+	int			nlive = 0;
+
+	for (int64 r = 0; r < rows->n; r++)
+	{
+		double		ll;
+
+		if ((r & 1023) == 1023)
+			CHECK_FOR_INTERRUPTS();
+		ll = gmm_point_logpdf(p, rows->X + (Size) r * d, lp);
+		if (ll < worst)
+			worst = ll, wr = r;
+	}
+	memcpy(GMM_MEANS(m) + (Size) j * d, rows->X + (Size) wr * d, sizeof(double) * d);
+
+	if (m->cov_type != GMM_COV_TIED)
+	{
+		Size		per = (m->cov_type == GMM_COV_FULL) ? (Size) d * d :
+			(m->cov_type == GMM_COV_DIAG) ? (Size) d : 1;
+		double	   *cj = GMM_COVS(m) + j * per;
+
+		for (int i = 0; i < k; i++)
+			nlive += live[i];
+		if (nlive > 0)
+		{
+			memset(cj, 0, sizeof(double) * per);
+			for (int i = 0; i < k; i++)
+				if (live[i])
+					for (Size t = 0; t < per; t++)
+						cj[t] += GMM_COVS(m)[i * per + t] / nlive;
+		}
+	}
+
+	wt[j] = 1.0 / k;
+	for (int i = 0; i < k; i++)
+		wsum += wt[i];
+	for (int i = 0; i < k; i++)
+		wt[i] /= wsum;
+}
+
+/*
+ * One EM run from the model in "model" (updated in place to the final
+ * model, with fit metadata).  iter_cxt is reset every iteration.
+ */
+static RunOutcome
+em_run(const GmmRows *rows, Gmm *model, const GmmFitOptions *opts,
+	   int init_no, MemoryContext iter_cxt, const char *caller)
+{
+	RunOutcome	out = {RUN_OK, 0, 1};
+	int			k = model->k,
+				d = model->d;
+	GmmSuff    *s = gmm_suff_alloc(model->cov_type, k, d, NULL);
+	double	   *work = palloc(sizeof(double) * d * d);
+	bool	   *live = palloc(sizeof(bool) * k);
+	double		ll_prev = -INFINITY,
+				ll = -INFINITY;
+	bool		converged = false;
+	int			iter,
+				n_iter = 0;
+	MemoryContext old;
+
+	for (iter = 1; iter <= opts->max_iter; iter++)
+	{
+		GmmPrepared *p;
+		Gmm		   *next;
+		int			n_empty,
+					bad;
+		double		total = 0.0,
+					nk_min;
+		bool		reseeded = false;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextReset(iter_cxt);
+		old = MemoryContextSwitchTo(iter_cxt);
+		p = gmm_prepare(model, iter_cxt);
+		estep(rows, p, s);
+		ll = s->sum_ll / s->sum_w;
+		if (!isfinite(ll))
+		{
+			MemoryContextSwitchTo(old);
+			out.status = RUN_NONFINITE;
+			return out;
+		}
+		next = gmm_mstep(s, model, opts->reg_covar, &n_empty);
+		bad = bad_component(next, work);
+		if (bad)
+		{
+			MemoryContextSwitchTo(old);
+			out.status = RUN_SINGULAR;
+			out.component = bad;
+			return out;
+		}
+		memcpy(model, next, VARSIZE(next));
+		n_iter = iter;
+
+		if (n_empty > 0)
+		{
+			/* the same threshold as gmm_mstep */
+			for (int j = 0; j < k; j++)
+				total += s->nk[j];
+			nk_min = 10.0 * DBL_EPSILON * Max(total, 1.0);
+			for (int j = 0; j < k; j++)
+				live[j] = (s->nk[j] >= nk_min);
+			for (int j = 0; j < k; j++)
+				if (!live[j])
+				{
+					reseed_component(rows, model, j, live, iter_cxt);
+					reseeded = true;
+					if (opts->verbose)
+						ereport(NOTICE,
+								(errmsg("%s: k=%d, init %d, iteration %d: component %d lost all its weight and was re-seeded at the worst-fitted row",
+										caller, k, init_no, iter, j + 1)));
+				}
+		}
+		MemoryContextSwitchTo(old);
+
+		if (opts->verbose)
+		{
+			if (iter == 1)
+				ereport(NOTICE,
+						(errmsg("%s: k=%d, init %d, iteration %d: mean log-likelihood %.6f",
+								caller, k, init_no, iter, ll)));
+			else
+				ereport(NOTICE,
+						(errmsg("%s: k=%d, init %d, iteration %d: mean log-likelihood %.6f, change %.3g",
+								caller, k, init_no, iter, ll, ll - ll_prev)));
+		}
+		if (!reseeded && fabs(ll - ll_prev) < opts->tol)
+		{
+			converged = true;
+			break;
+		}
+		ll_prev = reseeded ? -INFINITY : ll;
+	}
+
+	/* the log-likelihood of the final model */
+	MemoryContextReset(iter_cxt);
+	old = MemoryContextSwitchTo(iter_cxt);
+	estep(rows, gmm_prepare(model, iter_cxt), s);
+	MemoryContextSwitchTo(old);
+	ll = s->sum_ll / s->sum_w;
+	if (!isfinite(ll))
+	{
+		out.status = RUN_NONFINITE;
+		return out;
+	}
+	model->flags = GMM_FLAG_FITTED | (converged ? GMM_FLAG_CONVERGED : 0);
+	model->n_iter = n_iter;
+	model->n_seen = rows->sum_w;
+	model->log_likelihood = ll;
+	if (opts->verbose)
+		ereport(NOTICE,
+				(errmsg("%s: k=%d, init %d: %s after %d iteration%s, mean log-likelihood %.6f",
+						caller, k, init_no, converged ? "converged" : "did not converge",
+						n_iter, n_iter == 1 ? "" : "s", ll)));
+	return out;
+}
+
+/* Describe a failed run */
+static const char *
+failure_text(RunStatus st)
+{
+	return st == RUN_SINGULAR ? "a covariance became singular" :
+		"the log-likelihood became infinite";
+}
+
+/*
+ * Fit k components: n_init runs (one for a given start), each attempted up
+ * to max_tries times.  Returns the best model, or NULL with *fail set.
+ */
+static Gmm *
+fit_k(const GmmRows *rows, int k, const GmmFitOptions *opts,
+	  RunOutcome *fail, const char *caller)
+{
+	pg_prng_state rng;
+	int			n_runs = (opts->init == GMM_INIT_GIVEN) ? 1 : opts->n_init;
+	int			max_tries = (opts->init == GMM_INIT_GIVEN) ? 1 : opts->max_tries;
+	Gmm		   *best = NULL;
+	MemoryContext run_cxt,
+				iter_cxt,
+				old;
+
+	/* the same seed for every k: a k in a range fits as it would alone */
+	pg_prng_seed(&rng, (uint64) opts->seed);
+	run_cxt = AllocSetContextCreate(CurrentMemoryContext, "gmm EM run",
+									ALLOCSET_DEFAULT_SIZES);
+	iter_cxt = AllocSetContextCreate(CurrentMemoryContext, "gmm EM iteration",
+									 ALLOCSET_DEFAULT_SIZES);
+	fail->status = RUN_OK;
+	for (int run = 1; run <= n_runs; run++)
+	{
+		for (int t = 1; t <= max_tries; t++)
+		{
+			Gmm		   *m;
+			RunOutcome	o = {RUN_OK, 0, t};
+			int			bad;
+
+			MemoryContextReset(run_cxt);
+			old = MemoryContextSwitchTo(run_cxt);
+			m = gmm_init_model(rows, k, opts, &rng);
+			bad = bad_component(m, palloc(sizeof(double) * rows->d * rows->d));
+			if (bad)
+				o.status = RUN_SINGULAR, o.component = bad;
+			else
+				o = em_run(rows, m, opts, run, iter_cxt, caller);
+			MemoryContextSwitchTo(old);
+			o.tries = t;
+			if (o.status == RUN_OK)
+			{
+				if (best == NULL || m->log_likelihood > best->log_likelihood)
+				{
+					if (best)
+						pfree(best);
+					best = palloc(VARSIZE(m));
+					memcpy(best, m, VARSIZE(m));
+				}
+				break;
+			}
+			*fail = o;
+			if (opts->verbose)
+				ereport(NOTICE,
+						(errmsg("%s: k=%d, init %d, try %d failed: %s%s", caller, k, run, t,
+								failure_text(o.status),
+								t < max_tries ? "; retrying from a fresh initialisation" : "")));
+		}
+	}
+	MemoryContextDelete(run_cxt);
+	MemoryContextDelete(iter_cxt);
+	return best;
+}
+
+/* Error for a k that could not be fitted */
+static void
+pg_attribute_noreturn()
+report_failure(const RunOutcome *fail, int k, const GmmFitOptions *opts,
+			   const char *caller)
+{
+	if (fail->status == RUN_SINGULAR)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s: the covariance of component %d of %d became singular",
+						caller, fail->component, k),
+				 opts->init == GMM_INIT_GIVEN ?
+				 errdetail("The fit started from the given means.") :
+				 errdetail("All %d attempts from fresh initialisations failed.", fail->tries),
+				 errhint("Increase \"reg_covar\" (now %g), use fewer components, or a covariance_type with fewer parameters such as \"diag\".",
+						 opts->reg_covar)));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("%s: the log-likelihood of the fit with %d components is not finite", caller, k),
+			 errhint("Scale the data to moderate values, or increase \"reg_covar\" (now %g).",
+					 opts->reg_covar)));
+}
+
+/* Fit over the k range of opts and return the chosen model */
+Gmm *
+gmm_em_fit(const GmmRows *rows, const GmmFitOptions *opts, const char *caller)
+{
+	int			k_min = opts->k_min,
+				k_max = opts->k_max;
+	int64		distinct = gmm_count_distinct_rows(rows, k_max);
+	Gmm		   *best = NULL;
+	double		best_crit = INFINITY;
+	RunOutcome	fail = {RUN_OK, 0, 0};
+	int			fail_k = k_min;
+
+	if (distinct < k_min)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s: fewer distinct rows (" INT64_FORMAT ") than components (%d)",
+						caller, distinct, k_min),
+				 errdetail("The input has " INT64_FORMAT " rows.", rows->n),
+				 errhint("Use fewer components, or fit more data.")));
+	if (distinct < k_max)
+	{
+		if (opts->verbose)
+			ereport(NOTICE,
+					(errmsg("%s: only " INT64_FORMAT " distinct rows: fitting k from %d to " INT64_FORMAT,
+							caller, distinct, k_min, distinct)));
+		k_max = (int) distinct;
+	}
+
+	for (int k = k_min; k <= k_max; k++)
+	{
+		RunOutcome	f = {RUN_OK, 0, 0};
+		Gmm		   *m = fit_k(rows, k, opts, &f, caller);
+		double		crit;
+
+		if (m == NULL)
+		{
+			fail = f, fail_k = k;
+			if (k_min != k_max && opts->verbose)
+				ereport(NOTICE,
+						(errmsg("%s: k=%d skipped: %s", caller, k, failure_text(f.status))));
+			continue;
+		}
+		crit = gmm_fit_criterion(m, opts->criterion);
+		if (k_min != k_max && opts->verbose)
+			ereport(NOTICE,
+					(errmsg("%s: k=%d: mean log-likelihood %.6f, %s %.6f",
+							caller, k, m->log_likelihood,
+							opts->criterion == GMM_CRITERION_AIC ? "AIC" : "BIC", crit)));
+		if (best == NULL || crit < best_crit)
+		{
+			if (best)
+				pfree(best);
+			best = m, best_crit = crit;
+		}
+		else
+			pfree(m);
+	}
+	if (best == NULL)
+		report_failure(&fail, fail_k, opts, caller);
+	gmm_validate(best);
+	return best;
+}

@@ -1,0 +1,356 @@
+/*
+ * fit.c
+ *	  The gmm_fit aggregates: transition functions that buffer the rows
+ *	  compactly (one contiguous row-major float8 array, grown geometrically
+ *	  in the aggregate context, plus an optional weight array), the final
+ *	  function that runs EM over them (emfit.c), the gmm.fit_memory_limit
+ *	  setting that bounds the buffer, and the library's _PG_init.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+#include <math.h>
+
+#include "fmgr.h"
+#include "nodes/primnodes.h"
+#include "utils/array.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "emfit.h"
+#include "gmm.h"
+#include "init.h"
+#include "options.h"
+
+/* gmm.fit_memory_limit, in kB */
+static int	gmm_fit_memory_limit_kb = 1024 * 1024;
+
+/* working memory per row during the fit (k-means++ distances, labels) */
+#define FIT_WORK_BYTES_PER_ROW	(sizeof(double) + sizeof(int32))
+/* rows allocated at first; doubled as needed */
+#define FIT_INITIAL_ROWS		16
+
+void		_PG_init(void);
+
+/* Define the library's settings */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("gmm.fit_memory_limit",
+							"Maximum memory gmm_fit may use to hold the rows of one group.",
+							"Rows are buffered in memory and fitted when the group ends; "
+							"beyond this limit gmm_fit stops with an error. "
+							"gmm_train fits data of any size without buffering it.",
+							&gmm_fit_memory_limit_kb,
+							1024 * 1024,
+							64,
+							MAX_KILOBYTES,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("gmm");
+}
+
+/* The aggregate's transition state: the buffered rows and the options */
+typedef struct GmmFitState
+{
+	MemoryContext cxt;			/* the aggregate context */
+	GmmFitOptions opts;			/* parsed options with the k range */
+	bool		weighted;
+	int			k;				/* as passed, to check it does not change */
+	Jsonb	   *options;		/* a copy of the options, or NULL */
+	bool		options_const;	/* the options argument is a constant */
+	int			d;				/* dimension, 0 before the first row */
+	int64		rows_seen;		/* non-NULL rows seen, for messages */
+	int64		n;				/* rows buffered */
+	int64		cap;			/* rows allocated */
+	double	   *X;				/* n x d, row-major */
+	double	   *w;				/* n weights when weighted */
+	double		sum_w;
+} GmmFitState;
+
+/* A size in kB as text, in the largest exact unit */
+static char *
+kb_text(int kb)
+{
+	if (kb % (1024 * 1024) == 0)
+		return psprintf("%dGB", kb / (1024 * 1024));
+	if (kb % 1024 == 0)
+		return psprintf("%dMB", kb / 1024);
+	return psprintf("%dkB", kb);
+}
+
+/* Make room for one more row, within gmm.fit_memory_limit */
+static void
+grow_buffer(GmmFitState *st)
+{
+	Size		per_row = sizeof(double) * st->d +
+		(st->weighted ? sizeof(double) : 0) + FIT_WORK_BYTES_PER_ROW;
+	int64		limit = (int64) ((double) gmm_fit_memory_limit_kb * 1024.0 / per_row);
+	int64		cap;
+
+	if (st->n >= limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("gmm_fit input exceeds gmm.fit_memory_limit (%s)",
+						kb_text(gmm_fit_memory_limit_kb)),
+				 errdetail("The group has more than " INT64_FORMAT " rows of dimension %d; gmm_fit holds %zu bytes per row in memory.",
+						   st->n, st->d, per_row),
+				 errhint("Raise the limit, e.g. SET gmm.fit_memory_limit = '4GB', or fit this data with gmm_train, which reads the rows in passes without holding them in memory.")));
+	cap = (st->cap == 0) ? FIT_INITIAL_ROWS : st->cap * 2;
+	cap = Min(cap, limit);
+	if (st->X == NULL)
+	{
+		st->X = MemoryContextAllocHuge(st->cxt, sizeof(double) * st->d * cap);
+		if (st->weighted)
+			st->w = MemoryContextAllocHuge(st->cxt, sizeof(double) * cap);
+	}
+	else
+	{
+		st->X = repalloc_huge(st->X, sizeof(double) * st->d * cap);
+		if (st->weighted)
+			st->w = repalloc_huge(st->w, sizeof(double) * cap);
+	}
+	st->cap = cap;
+}
+
+/* The options argument as a Jsonb, or NULL when absent or SQL NULL */
+static Jsonb *
+options_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (argno >= PG_NARGS() || PG_ARGISNULL(argno))
+		return NULL;
+	return PG_GETARG_JSONB_P(argno);
+}
+
+/* A new state in the aggregate context, with the options read */
+static GmmFitState *
+new_state(MemoryContext aggcxt, bool weighted, int k, Jsonb *options)
+{
+	MemoryContext old = MemoryContextSwitchTo(aggcxt);
+	GmmFitState *st = palloc0(sizeof(GmmFitState));
+
+	st->cxt = aggcxt;
+	st->weighted = weighted;
+	st->k = k;
+	gmm_fit_options_init(&st->opts);
+	if (options)
+	{
+		st->options = palloc(VARSIZE(options));
+		memcpy(st->options, options, VARSIZE(options));
+		gmm_fit_options_parse(st->options, &st->opts, "gmm_fit", NULL, NULL, NULL);
+	}
+	gmm_fit_options_set_k(&st->opts, k, "gmm_fit");
+	MemoryContextSwitchTo(old);
+	return st;
+}
+
+/* Error unless k and the options are those of the group's first row */
+static void
+check_same_arguments(GmmFitState *st, int k, Jsonb *options)
+{
+	if (k != st->k)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("gmm_fit number of components changed from %d to %d within a group",
+						st->k, k),
+				 errdetail("k must be the same for every row of a group.")));
+	if (st->options_const)
+		return;
+	if ((options == NULL) != (st->options == NULL) ||
+		(options && (VARSIZE(options) != VARSIZE(st->options) ||
+					 memcmp(options, st->options, VARSIZE(options)) != 0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("gmm_fit options changed within a group"),
+				 errdetail("The options must be the same for every row of a group.")));
+}
+
+/* Is aggregated argument argno (0-based, after the state) a constant? */
+static bool
+arg_is_const(FunctionCallInfo fcinfo, int argno)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	TargetEntry *tle;
+
+	if (aggref == NULL || argno >= list_length(aggref->args))
+		return false;
+	tle = (TargetEntry *) list_nth(aggref->args, argno);
+	return tle->expr != NULL && IsA(tle->expr, Const);
+}
+
+/* Error context: which input row was being read */
+static void
+row_error_context(void *arg)
+{
+	GmmFitState *st = (GmmFitState *) arg;
+
+	errcontext("row " INT64_FORMAT " of the gmm_fit input", st->rows_seen);
+}
+
+/* Append one point to the buffer */
+static void
+add_row(GmmFitState *st, ArrayType *a, double weight)
+{
+	ErrorContextCallback errcb;
+	int			d;
+	double	   *x;
+
+	errcb.callback = row_error_context;
+	errcb.arg = st;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+
+	d = gmm_point_length(a);
+	if (st->d == 0)
+	{
+		if (d > GMM_MAX_D)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("gmm_fit rows have %d dimensions, more than the limit of %d",
+							d, GMM_MAX_D)));
+		st->d = d;
+		gmm_fit_options_check_dimension(&st->opts, d, "gmm_fit");
+	}
+	else if (d != st->d)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("gmm_fit rows have different lengths: %d and %d", st->d, d),
+				 errdetail("Row " INT64_FORMAT " has %d elements but the first row has %d.",
+						   st->rows_seen, d, st->d),
+				 errhint("Every row must be a point of the same dimension.")));
+	if (weight > 0.0)
+	{
+		if (st->n == st->cap)
+			grow_buffer(st);
+		x = st->X + (Size) st->n * d;
+		gmm_point_read(a, d, x);
+		for (int i = 0; i < d; i++)
+			if (x[i] == 0.0)
+				x[i] = 0.0;		/* no -0.0: distinct rows are compared bitwise */
+		if (st->weighted)
+			st->w[st->n] = weight;
+		st->n++;
+		st->sum_w += weight;
+	}
+	else
+	{
+		/* a zero-weight row is ignored, but must still be a valid point */
+		double	   *tmp = palloc(sizeof(double) * d);
+
+		gmm_point_read(a, d, tmp);
+		pfree(tmp);
+	}
+	error_context_stack = errcb.previous;
+}
+
+/*
+ * The shared transition function.  Arguments after the state: x, then the
+ * weight when weighted, then k, then the optional options.
+ */
+static Datum
+fit_transition(FunctionCallInfo fcinfo, bool weighted)
+{
+	MemoryContext aggcxt;
+	GmmFitState *st;
+	int			karg = weighted ? 3 : 2;
+	int			k;
+	Jsonb	   *options;
+	double		weight = 1.0;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "gmm_fit transition function called in non-aggregate context");
+
+	if (PG_ARGISNULL(karg))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("gmm_fit number of components must not be NULL")));
+	k = PG_GETARG_INT32(karg);
+	options = options_arg(fcinfo, karg + 1);
+
+	if (PG_ARGISNULL(0))
+	{
+		st = new_state(aggcxt, weighted, k, options);
+		/* a constant needs no check on later rows */
+		st->options_const = arg_is_const(fcinfo, karg);
+	}
+	else
+	{
+		st = (GmmFitState *) PG_GETARG_POINTER(0);
+		check_same_arguments(st, k, options);
+	}
+
+	/* NULL rows, and rows with a NULL weight, are skipped */
+	if (PG_ARGISNULL(1) || (weighted && PG_ARGISNULL(2)))
+		PG_RETURN_POINTER(st);
+	st->rows_seen++;
+	if (weighted)
+	{
+		weight = PG_GETARG_FLOAT8(2);
+		if (isnan(weight) || isinf(weight) || weight < 0.0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("gmm_fit sample weight %g is not a non-negative number", weight),
+					 errdetail("Row " INT64_FORMAT " has this weight.", st->rows_seen),
+					 errhint("Sample weights must be finite and non-negative; rows of weight 0 are ignored.")));
+	}
+	add_row(st, PG_GETARG_ARRAYTYPE_P(1), weight);
+	PG_RETURN_POINTER(st);
+}
+
+PG_FUNCTION_INFO_V1(gmm_fit_transfn);
+/* gmm_fit(x, k [, options]) transition */
+Datum
+gmm_fit_transfn(PG_FUNCTION_ARGS)
+{
+	return fit_transition(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(gmm_fit_weighted_transfn);
+/* gmm_fit(x, weight, k [, options]) transition */
+Datum
+gmm_fit_weighted_transfn(PG_FUNCTION_ARGS)
+{
+	return fit_transition(fcinfo, true);
+}
+
+PG_FUNCTION_INFO_V1(gmm_fit_finalfn);
+/*
+ * Final function: EM over the buffered rows.  The state is only read, so
+ * calling it again on the same state gives the same model.
+ */
+Datum
+gmm_fit_finalfn(PG_FUNCTION_ARGS)
+{
+	GmmFitState *st;
+	GmmRows		rows;
+	MemoryContext fitcxt,
+				old;
+	Gmm		   *m,
+			   *result;
+
+	if (!AggCheckCallContext(fcinfo, NULL))
+		elog(ERROR, "gmm_fit final function called in non-aggregate context");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (GmmFitState *) PG_GETARG_POINTER(0);
+	if (st->n == 0)
+		PG_RETURN_NULL();
+
+	rows.X = st->X;
+	rows.w = st->weighted ? st->w : NULL;
+	rows.n = st->n;
+	rows.d = st->d;
+	rows.sum_w = st->weighted ? st->sum_w : (double) st->n;
+
+	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "gmm_fit",
+								   ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(fitcxt);
+	m = gmm_em_fit(&rows, &st->opts, "gmm_fit");
+	MemoryContextSwitchTo(old);
+	result = palloc(VARSIZE(m));
+	memcpy(result, m, VARSIZE(m));
+	MemoryContextDelete(fitcxt);
+	PG_RETURN_GMM_P(result);
+}

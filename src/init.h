@@ -1,0 +1,87 @@
+/*
+ * init.h
+ *	  Initial models for EM over rows held in memory: k-means++ seeding
+ *	  (greedy, weighted), Lloyd's k-means, k distinct random rows, or means
+ *	  given in the options, and the parameters of a hard assignment.
+ *	  Randomness comes from a caller-seeded pg_prng_state, so results are
+ *	  reproducible for a given seed and row order.
+ *
+ * Rows are a contiguous row-major n x d double array with optional positive
+ * weights (rows of weight zero are never stored).  Every function is plain C
+ * over arrays apart from palloc and ereport, with CHECK_FOR_INTERRUPTS in its
+ * long loops.
+ */
+#ifndef GMM_INIT_H
+#define GMM_INIT_H
+
+#include "common/pg_prng.h"
+
+#include "gmm.h"
+#include "options.h"
+
+typedef struct GmmRows
+{
+	const double *X;			/* n x d, row-major */
+	const double *w;			/* n positive weights, or NULL for all 1 */
+	int64		n;
+	int			d;
+	double		sum_w;			/* total weight (n when w is NULL) */
+} GmmRows;
+
+/* weight of row r */
+static inline double
+gmm_row_weight(const GmmRows *rows, int64 r)
+{
+	return rows->w ? rows->w[r] : 1.0;
+}
+
+/* number of distinct rows, counting no further than limit */
+extern int64 gmm_count_distinct_rows(const GmmRows *rows, int64 limit);
+
+/*
+ * Greedy k-means++ seeding (each new centre is the best of 2 + ln k
+ * candidates drawn with probability proportional to weight times squared
+ * distance): k distinct rows into centers (k x d).  Needs k distinct rows.
+ */
+extern void gmm_kmeanspp(const GmmRows *rows, int k, pg_prng_state *rng,
+						 double *centers);
+
+/* k distinct rows drawn with probability proportional to weight */
+extern void gmm_random_rows(const GmmRows *rows, int k, pg_prng_state *rng,
+							double *centers);
+
+/* nearest centre of every row into labels (n); returns the weighted inertia */
+extern double gmm_assign_labels(const GmmRows *rows, int k,
+								const double *centers, int32 *labels);
+
+/*
+ * Lloyd's k-means from centers (updated in place) until the labels stop
+ * changing, the centres move less than 1e-4 times the mean variance of the
+ * data, or max_iter iterations; an empty cluster is moved to the row
+ * farthest from its centre.  Leaves the final labels; returns the
+ * iterations run.
+ */
+extern int	gmm_kmeans_lloyd(const GmmRows *rows, int k, double *centers,
+							 int32 *labels, int max_iter);
+
+/*
+ * The model of a hard assignment: weights from the cluster masses, means
+ * (the cluster means, or "centers" when not NULL), covariances about the
+ * means plus reg_covar on the diagonal.  An empty cluster gets the mass of
+ * one average row and the covariance of all the rows.  Not validated: a
+ * covariance may be singular when reg_covar is 0.
+ */
+extern Gmm *gmm_model_from_labels(const GmmRows *rows, int k, int cov_type,
+								  const int32 *labels, const double *centers,
+								  double reg_covar);
+
+/*
+ * The initial model with k components for a run of EM, following
+ * opts->init, then replacing weights and covariances by those given in the
+ * options (already checked by gmm_fit_options_check_dimension).  Needs at
+ * least k distinct rows.
+ */
+extern Gmm *gmm_init_model(const GmmRows *rows, int k,
+						   const GmmFitOptions *opts, pg_prng_state *rng);
+
+#endif							/* GMM_INIT_H */

@@ -1,0 +1,470 @@
+/*
+ * model_io.c
+ *	  The gmm type's text form (a JSON object, floats printed shortest-exact,
+ *	  parsed with PostgreSQL's jsonb input), its binary send/recv form and the
+ *	  jsonb casts.  Every input path ends in gmm_validate().
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/shortest_dec.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "gmm.h"
+
+/* ---------------------------------------------------------------------
+ * JSON text form
+ * ---------------------------------------------------------------------
+ */
+
+/* Append a double in shortest form that reads back exactly */
+static void
+append_double(StringInfo buf, double x)
+{
+	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	double_to_shortest_decimal_buf(x, tmp);
+	appendStringInfoString(buf, tmp);
+}
+
+/* Append n doubles as a JSON array */
+static void
+append_vector(StringInfo buf, const double *v, int n)
+{
+	appendStringInfoChar(buf, '[');
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoChar(buf, ',');
+		append_double(buf, v[i]);
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/* Append rows x cols doubles as a JSON array of arrays */
+static void
+append_matrix(StringInfo buf, const double *v, int rows, int cols)
+{
+	appendStringInfoChar(buf, '[');
+	for (int r = 0; r < rows; r++)
+	{
+		if (r > 0)
+			appendStringInfoChar(buf, ',');
+		append_vector(buf, v + (Size) r * cols, cols);
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/* The JSON text of a model */
+static char *
+gmm_to_cstring(const Gmm *m)
+{
+	StringInfoData buf;
+	int			k = m->k,
+				d = m->d;
+	const double *c = GMM_COVS(m);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"covariance_type\":\"%s\",\"n_components\":%d,\"dimension\":%d,\"weights\":",
+					 gmm_cov_type_name(m->cov_type), k, d);
+	append_vector(&buf, GMM_WEIGHTS(m), k);
+	appendStringInfoString(&buf, ",\"means\":");
+	append_matrix(&buf, GMM_MEANS(m), k, d);
+	appendStringInfoString(&buf, ",\"covariances\":");
+	switch (m->cov_type)
+	{
+		case GMM_COV_FULL:
+			appendStringInfoChar(&buf, '[');
+			for (int j = 0; j < k; j++)
+			{
+				if (j > 0)
+					appendStringInfoChar(&buf, ',');
+				append_matrix(&buf, c + (Size) j * d * d, d, d);
+			}
+			appendStringInfoChar(&buf, ']');
+			break;
+		case GMM_COV_DIAG:
+			append_matrix(&buf, c, k, d);
+			break;
+		case GMM_COV_SPHERICAL:
+			append_vector(&buf, c, k);
+			break;
+		case GMM_COV_TIED:
+			append_matrix(&buf, c, d, d);
+			break;
+	}
+	if (GMM_IS_FITTED(m))
+	{
+		appendStringInfoString(&buf, ",\"fit\":{\"n_rows\":");
+		append_double(&buf, m->n_seen);
+		appendStringInfoString(&buf, ",\"log_likelihood\":");
+		append_double(&buf, m->log_likelihood);
+		appendStringInfo(&buf, ",\"n_iter\":%d,\"converged\":%s}",
+						 m->n_iter, (m->flags & GMM_FLAG_CONVERGED) ? "true" : "false");
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* Error for a malformed JSON model */
+#define json_error(...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
+			 errmsg("invalid gmm: " __VA_ARGS__), \
+			 errhint("A gmm is a JSON object with keys \"covariance_type\", \"weights\", \"means\" and \"covariances\".")))
+
+/* A jsonb number as a double */
+static double
+jnum(const JsonbValue *v, const char *key)
+{
+	if (v->type != jbvNumeric)
+		json_error("\"%s\" must contain only numbers", key);
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+											  NumericGetDatum(v->val.numeric)));
+}
+
+/* The container of a nested jsonb array, checking its length */
+static JsonbContainer *
+jarray(const JsonbValue *v, int expected, const char *key, const char *what)
+{
+	JsonbContainer *jc;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
+		JsonContainerIsScalar(v->val.binary.data))
+		json_error("\"%s\" must be an array (%s)", key, what);
+	jc = v->val.binary.data;
+	if ((int) JsonContainerSize(jc) != expected)
+		json_error("\"%s\" has %d elements where %d %s were expected",
+				   key, (int) JsonContainerSize(jc), expected, what);
+	return jc;
+}
+
+/*
+ * Read a nested array of numbers of shape dims[0] x ... x dims[ndims-1]
+ * into out (row-major); returns the number of values read.
+ */
+static Size
+jread(const JsonbValue *v, const int *dims, int ndims, const char *key,
+	  const char *const *what, double *out)
+{
+	JsonbContainer *jc = jarray(v, dims[0], key, what[0]);
+	Size		n = 0;
+
+	for (int i = 0; i < dims[0]; i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(jc, i);
+
+		if (ndims == 1)
+			out[n++] = jnum(e, key);
+		else
+			n += jread(e, dims + 1, ndims - 1, key, what + 1, out + n);
+	}
+	return n;
+}
+
+/* The length of the outer array in a jsonb value, or error */
+static int
+jlength(const JsonbValue *v, const char *key)
+{
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
+		JsonContainerIsScalar(v->val.binary.data))
+		json_error("\"%s\" must be an array", key);
+	return (int) JsonContainerSize(v->val.binary.data);
+}
+
+/* An integer from a jsonb number */
+static int
+jint(const JsonbValue *v, const char *key)
+{
+	double		x = jnum(v, key);
+
+	if (x != floor(x) || x < 0 || x > PG_INT32_MAX)
+		json_error("\"%s\" must be a non-negative integer", key);
+	return (int) x;
+}
+
+/* Copy a jsonb value (scalar or container reference) */
+static JsonbValue *
+jcopy(const JsonbValue *v)
+{
+	JsonbValue *c = palloc(sizeof(JsonbValue));
+
+	*c = *v;
+	return c;
+}
+
+/* Read the optional "fit" object into m */
+static void
+read_fit(const JsonbValue *fv, Gmm *m)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+	bool		seen_rows = false,
+				seen_ll = false,
+				seen_iter = false,
+				seen_conv = false;
+
+	if (fv->type != jbvBinary || !JsonContainerIsObject(fv->val.binary.data))
+		json_error("\"fit\" must be an object");
+	it = JsonbIteratorInit(fv->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+		{
+			if (strcmp(key, "n_rows") == 0)
+				m->n_seen = jnum(&v, "fit.n_rows"), seen_rows = true;
+			else if (strcmp(key, "log_likelihood") == 0)
+				m->log_likelihood = jnum(&v, "fit.log_likelihood"), seen_ll = true;
+			else if (strcmp(key, "n_iter") == 0)
+				m->n_iter = jint(&v, "fit.n_iter"), seen_iter = true;
+			else if (strcmp(key, "converged") == 0)
+			{
+				if (v.type != jbvBool)
+					json_error("\"fit.converged\" must be true or false");
+				if (v.val.boolean)
+					m->flags |= GMM_FLAG_CONVERGED;
+				seen_conv = true;
+			}
+			else
+				json_error("unknown key \"fit.%s\"", key);
+		}
+	}
+	if (!(seen_rows && seen_ll && seen_iter && seen_conv))
+		json_error("\"fit\" needs \"n_rows\", \"log_likelihood\", \"n_iter\" and \"converged\"");
+	m->flags |= GMM_FLAG_FITTED;
+}
+
+/* Build and validate a model from a jsonb object */
+static Gmm *
+gmm_from_jsonb(Jsonb *jb)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+	JsonbValue *jw = NULL,
+			   *jm = NULL,
+			   *jc = NULL,
+			   *jf = NULL;
+	char	   *type_name = NULL;
+	int			nk = -1,
+				nd = -1,
+				k,
+				d,
+				cov_type;
+	Gmm		   *m;
+
+	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+		json_error("not a JSON object");
+
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+		{
+			if (strcmp(key, "covariance_type") == 0)
+			{
+				if (v.type != jbvString)
+					json_error("\"covariance_type\" must be a string");
+				type_name = pnstrdup(v.val.string.val, v.val.string.len);
+			}
+			else if (strcmp(key, "n_components") == 0)
+				nk = jint(&v, key);
+			else if (strcmp(key, "dimension") == 0)
+				nd = jint(&v, key);
+			else if (strcmp(key, "weights") == 0)
+				jw = jcopy(&v);
+			else if (strcmp(key, "means") == 0)
+				jm = jcopy(&v);
+			else if (strcmp(key, "covariances") == 0)
+				jc = jcopy(&v);
+			else if (strcmp(key, "fit") == 0)
+				jf = jcopy(&v);
+			else
+				json_error("unknown key \"%s\"", key);
+		}
+	}
+	if (type_name == NULL || jw == NULL || jm == NULL || jc == NULL)
+		json_error("missing key \"%s\"",
+				   type_name == NULL ? "covariance_type" : jw == NULL ? "weights" :
+				   jm == NULL ? "means" : "covariances");
+
+	cov_type = gmm_parse_cov_type(type_name);
+	k = jlength(jw, "weights");
+	if (k == 0)
+		json_error("\"weights\" is empty");
+	if (jlength(jm, "means") != k)
+		json_error("\"means\" has %d rows but there are %d weights", jlength(jm, "means"), k);
+	d = jlength(getIthJsonbValueFromContainer(jm->val.binary.data, 0), "means");
+	if (nk >= 0 && nk != k)
+		json_error("\"n_components\" is %d but there are %d weights", nk, k);
+	if (nd >= 0 && nd != d)
+		json_error("\"dimension\" is %d but the means have %d elements", nd, d);
+	gmm_check_shape(k, d);
+
+	m = gmm_alloc(cov_type, k, d);
+	{
+		static const char *const wv[] = {"weights"};
+		static const char *const mv[] = {"means", "mean elements"};
+		static const char *const fv[] = {"matrices", "matrix rows", "matrix elements"};
+		static const char *const dv[] = {"variance vectors", "variances"};
+		static const char *const sv[] = {"variances"};
+		int			dims[3];
+
+		dims[0] = k;
+		jread(jw, dims, 1, "weights", wv, GMM_WEIGHTS(m));
+		dims[1] = d;
+		jread(jm, dims, 2, "means", mv, GMM_MEANS(m));
+		switch (cov_type)
+		{
+			case GMM_COV_FULL:
+				dims[2] = d;
+				jread(jc, dims, 3, "covariances", fv, GMM_COVS(m));
+				break;
+			case GMM_COV_DIAG:
+				jread(jc, dims, 2, "covariances", dv, GMM_COVS(m));
+				break;
+			case GMM_COV_SPHERICAL:
+				jread(jc, dims, 1, "covariances", sv, GMM_COVS(m));
+				break;
+			case GMM_COV_TIED:
+				dims[0] = d;
+				jread(jc, dims, 2, "covariances", fv + 1, GMM_COVS(m));
+				break;
+		}
+	}
+	if (jf != NULL)
+		read_fit(jf, m);
+	gmm_canonicalize(m);
+	gmm_validate(m);
+	return m;
+}
+
+PG_FUNCTION_INFO_V1(gmm_in);
+/* Text input: a JSON object */
+Datum
+gmm_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	Jsonb	   *jb;
+
+	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
+	PG_RETURN_GMM_P(gmm_from_jsonb(jb));
+}
+
+PG_FUNCTION_INFO_V1(gmm_out);
+/* Text output: a JSON object with shortest exact floats */
+Datum
+gmm_out(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+
+	PG_RETURN_CSTRING(gmm_to_cstring(m));
+}
+
+PG_FUNCTION_INFO_V1(gmm_to_jsonb);
+/* Cast gmm to jsonb */
+Datum
+gmm_to_jsonb(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(gmm_to_cstring(m)));
+}
+
+PG_FUNCTION_INFO_V1(gmm_from_jsonb_cast);
+/* Cast jsonb to gmm */
+Datum
+gmm_from_jsonb_cast(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *jb = PG_GETARG_JSONB_P(0);
+
+	PG_RETURN_GMM_P(gmm_from_jsonb(jb));
+}
+
+/* ---------------------------------------------------------------------
+ * Binary form
+ * ---------------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(gmm_send);
+/* Binary output: header fields then the values, in network order */
+Datum
+gmm_send(PG_FUNCTION_ARGS)
+{
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+	StringInfoData buf;
+	Size		n = gmm_value_count(m->cov_type, m->k, m->d);
+
+	pq_begintypsend(&buf);
+	pq_sendint8(&buf, m->version);
+	pq_sendint8(&buf, m->cov_type);
+	pq_sendint16(&buf, m->flags);
+	pq_sendint32(&buf, m->k);
+	pq_sendint32(&buf, m->d);
+	pq_sendint32(&buf, m->n_iter);
+	pq_sendfloat8(&buf, m->n_seen);
+	pq_sendfloat8(&buf, m->log_likelihood);
+	for (Size i = 0; i < n; i++)
+		pq_sendfloat8(&buf, m->data[i]);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(gmm_recv);
+/* Binary input, validated exactly like the text form */
+Datum
+gmm_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int			version,
+				cov_type,
+				flags,
+				k,
+				d;
+	Size		n;
+	Gmm		   *m;
+
+	version = pq_getmsgint(buf, 1);
+	cov_type = pq_getmsgint(buf, 1);
+	flags = pq_getmsgint(buf, 2);
+	k = pq_getmsgint(buf, 4);
+	d = pq_getmsgint(buf, 4);
+	if (version != GMM_FORMAT_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("unsupported gmm binary format version %d", version)));
+	if (cov_type < 0 || cov_type >= GMM_NUM_COV_TYPES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid gmm covariance type code %d", cov_type)));
+	gmm_check_shape(k, d);
+	n = gmm_value_count(cov_type, k, d);
+	/* 4 + 8 + 8 bytes of metadata follow, then the values */
+	if ((Size) (buf->len - buf->cursor) != 20 + n * sizeof(float8))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("gmm binary value has %d bytes where %zu were expected",
+						buf->len - buf->cursor, 20 + n * sizeof(float8))));
+	m = gmm_alloc(cov_type, k, d);
+	m->flags = (uint16) flags;
+	m->n_iter = pq_getmsgint(buf, 4);
+	m->n_seen = pq_getmsgfloat8(buf);
+	m->log_likelihood = pq_getmsgfloat8(buf);
+	for (Size i = 0; i < n; i++)
+		m->data[i] = pq_getmsgfloat8(buf);
+	gmm_canonicalize(m);
+	gmm_validate(m);
+	PG_RETURN_GMM_P(m);
+}
+

@@ -1,0 +1,689 @@
+/*
+ * stats.c
+ *	  The gmm_stats type (see stats.h): layout helpers, validation, merging,
+ *	  JSON text I/O, jsonb casts, binary I/O and accessors.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/shortest_dec.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+#include "stats.h"
+
+/* the gmm type's own I/O functions (model.c) */
+extern Datum gmm_out(PG_FUNCTION_ARGS);
+extern Datum gmm_send(PG_FUNCTION_ARGS);
+extern Datum gmm_recv(PG_FUNCTION_ARGS);
+extern Datum gmm_from_jsonb_cast(PG_FUNCTION_ARGS);
+
+/* |sum_j nk_j - sum_w| may not exceed this fraction of sum_w */
+#define GMM_STATS_MASS_TOL	1e-6
+
+/* Number of float8 statistics after the embedded model */
+Size
+gmm_stats_value_count(int cov_type, int k, int d)
+{
+	return add_size(add_size(k, mul_size(k, d)),
+					mul_size(k, gmm_s2_count(cov_type, d)));
+}
+
+/* Total varlena size of statistics for model m, erroring out beyond 1 GB */
+Size
+gmm_stats_size(const Gmm *m)
+{
+	Size		sz;
+
+	sz = add_size(add_size(GMM_STATS_HEADER_SIZE, VARSIZE(m)),
+				  mul_size(sizeof(float8),
+						   gmm_stats_value_count(m->cov_type, m->k, m->d)));
+	if (sz > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("gmm_stats for %d components of dimension %d are too large", m->k, m->d),
+				 errdetail("The statistics would take %zu bytes; the limit is %zu.",
+						   sz, (Size) MaxAllocSize)));
+	return sz;
+}
+
+/* gmm_fingerprint of the canonical form of m (see above) */
+uint64
+gmm_stats_fingerprint(const Gmm *m)
+{
+	Gmm		   *c = palloc(VARSIZE(m));
+	uint64		fp;
+
+	memcpy(c, m, VARSIZE(m));
+	gmm_canonicalize(c);
+	fp = gmm_fingerprint(c);
+	pfree(c);
+	return fp;
+}
+
+/*
+ * Zeroed statistics for model m in CurrentMemoryContext; the embedded copy
+ * of m is canonical, and fingerprint must be gmm_stats_fingerprint(m)
+ */
+GmmStats *
+gmm_stats_alloc(const Gmm *m, uint64 fingerprint)
+{
+	Size		sz = gmm_stats_size(m);
+	GmmStats   *s = (GmmStats *) palloc0(sz);
+
+	SET_VARSIZE(s, sz);
+	s->version = GMM_STATS_FORMAT_VERSION;
+	s->cov_type = m->cov_type;
+	s->k = m->k;
+	s->d = m->d;
+	s->model_size = VARSIZE(m);
+	s->fingerprint = fingerprint;
+	memcpy(s->data, m, VARSIZE(m));
+	gmm_canonicalize(GMM_STATS_MODEL(s));
+	return s;
+}
+
+/* A copy of s in CurrentMemoryContext */
+GmmStats *
+gmm_stats_copy(const GmmStats *s)
+{
+	GmmStats   *c = (GmmStats *) palloc(VARSIZE(s));
+
+	memcpy(c, s, VARSIZE(s));
+	return c;
+}
+
+/*
+ * Point "view" at the sums inside s, so that the EM kernels of em.h read and
+ * update them in place.  The scalar sums are copied: write them back with
+ * s->sum_w = view->sum_w etc. after an update.
+ */
+void
+gmm_stats_view(GmmStats *s, GmmSuff *view)
+{
+	view->k = s->k;
+	view->d = s->d;
+	view->cov_type = s->cov_type;
+	view->sum_w = s->sum_w;
+	view->sum_ll = s->sum_ll;
+	view->nk = GMM_STATS_NK(s);
+	view->s1 = GMM_STATS_S1(s);
+	view->s2 = GMM_STATS_S2(s);
+	view->shift = GMM_MEANS(GMM_STATS_MODEL(s));
+}
+
+/* Error unless a and b hold statistics of the same model */
+void
+gmm_stats_check_same_model(const GmmStats *a, const GmmStats *b)
+{
+	if (a->cov_type != b->cov_type)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot merge gmm_stats of covariance type \"%s\" with gmm_stats of covariance type \"%s\"",
+						gmm_cov_type_name(a->cov_type), gmm_cov_type_name(b->cov_type)),
+				 errhint("Only statistics collected under the same model can be merged.")));
+	if (a->k != b->k)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot merge gmm_stats with %d components with gmm_stats with %d components",
+						a->k, b->k),
+				 errhint("Only statistics collected under the same model can be merged.")));
+	if (a->d != b->d)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot merge gmm_stats of dimension %d with gmm_stats of dimension %d",
+						a->d, b->d),
+				 errhint("Only statistics collected under the same model can be merged.")));
+	if (a->fingerprint != b->fingerprint || a->model_size != b->model_size ||
+		memcmp(GMM_STATS_MODEL(a), GMM_STATS_MODEL(b), a->model_size) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot merge gmm_stats of different models"),
+				 errdetail("The statistics were collected under models with fingerprints %016llx and %016llx.",
+						   (unsigned long long) a->fingerprint,
+						   (unsigned long long) b->fingerprint),
+				 errhint("Collect every part with the same model argument.")));
+}
+
+/* a += b, after checking that they belong to the same model */
+void
+gmm_stats_merge_into(GmmStats *a, const GmmStats *b)
+{
+	GmmSuff		va,
+				vb;
+
+	gmm_stats_check_same_model(a, b);
+	gmm_stats_view(a, &va);
+	gmm_stats_view((GmmStats *) b, &vb);
+	gmm_suff_merge(&va, &vb);
+	a->sum_w = va.sum_w;
+	a->sum_ll = va.sum_ll;
+	a->n_rows += b->n_rows;
+}
+
+/* ---------------------------------------------------------------------
+ * Validation of untrusted values (text and binary input)
+ * ---------------------------------------------------------------------
+ */
+
+/* Error for a statistic that is not a finite number */
+static inline void
+check_finite(double x, const char *what)
+{
+	if (unlikely(!isfinite(x)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("gmm_stats %s is %s", what, isnan(x) ? "NaN" : "infinite"),
+				 errdetail("Every statistic must be a finite number.")));
+}
+
+/*
+ * Check the sums of s against each other and against its header; the
+ * embedded model has been validated already.  Replaces -0.0 by 0.0.
+ */
+static void
+check_stats_values(GmmStats *s)
+{
+	const Gmm  *m = GMM_STATS_MODEL(s);
+	int			k = s->k,
+				d = s->d;
+	Size		s2n = gmm_s2_count(s->cov_type, d);
+	bool		packed = (s->cov_type == GMM_COV_FULL || s->cov_type == GMM_COV_TIED);
+	double	   *v = GMM_STATS_NK(s);
+	Size		n = gmm_stats_value_count(s->cov_type, k, d);
+	double		mass = 0.0;
+
+	if (m->k != k || m->d != d || m->cov_type != s->cov_type)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("gmm_stats for %d components of dimension %d (%s) carry a model with %d components of dimension %d (%s)",
+						k, d, gmm_cov_type_name(s->cov_type),
+						m->k, m->d, gmm_cov_type_name(m->cov_type))));
+	check_finite(s->sum_w, "sum of weights");
+	check_finite(s->sum_ll, "sum of log-likelihoods");
+	for (Size i = 0; i < n; i++)
+	{
+		check_finite(v[i], i < (Size) k ? "component weight" : "moment");
+		if (v[i] == 0.0)
+			v[i] = 0.0;
+	}
+	if (s->sum_ll == 0.0)
+		s->sum_ll = 0.0;
+	if (s->n_rows < 0 || s->sum_w < 0.0 || (s->n_rows == 0) != (s->sum_w == 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("gmm_stats row count " INT64_FORMAT " and sum of weights %.17g are inconsistent",
+						s->n_rows, s->sum_w),
+				 errdetail("Both must be non-negative, and zero only together.")));
+	for (int j = 0; j < k; j++)
+	{
+		const double *s2 = GMM_STATS_S2(s) + (Size) j * s2n;
+
+		if (GMM_STATS_NK(s)[j] < 0.0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("gmm_stats weight %.17g of component %d is negative",
+							GMM_STATS_NK(s)[j], j + 1)));
+		mass += GMM_STATS_NK(s)[j];
+		for (int i = 0; i < d; i++)
+		{
+			double		sii = packed ? s2[(Size) i * (i + 1) / 2 + i] : s2[i];
+
+			if (sii < 0.0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("gmm_stats second moment %.17g of dimension %d of component %d is negative",
+								sii, i + 1, j + 1),
+						 errdetail("Second moments about the mean are sums of squares.")));
+		}
+	}
+	if (fabs(mass - s->sum_w) > GMM_STATS_MASS_TOL * s->sum_w)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("gmm_stats component weights sum to %.17g but the sum of row weights is %.17g",
+						mass, s->sum_w),
+				 errdetail("Responsibilities sum to one for every row, so the two sums must agree.")));
+	if (s->sum_w == 0.0 && s->sum_ll != 0.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("gmm_stats without rows have a non-zero sum of log-likelihoods")));
+}
+
+/* ---------------------------------------------------------------------
+ * JSON text form
+ * ---------------------------------------------------------------------
+ */
+
+/* Append a double in shortest form that reads back exactly */
+static void
+append_double(StringInfo buf, double x)
+{
+	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	double_to_shortest_decimal_buf(x, tmp);
+	appendStringInfoString(buf, tmp);
+}
+
+/* Append rows x cols doubles as a JSON array of arrays (or a flat array if rows < 0) */
+static void
+append_values(StringInfo buf, const double *v, int rows, int cols)
+{
+	int			outer = rows < 0 ? 1 : rows;
+
+	if (rows >= 0)
+		appendStringInfoChar(buf, '[');
+	for (int r = 0; r < outer; r++)
+	{
+		if (r > 0)
+			appendStringInfoChar(buf, ',');
+		appendStringInfoChar(buf, '[');
+		for (int i = 0; i < cols; i++)
+		{
+			if (i > 0)
+				appendStringInfoChar(buf, ',');
+			append_double(buf, v[(Size) r * cols + i]);
+		}
+		appendStringInfoChar(buf, ']');
+	}
+	if (rows >= 0)
+		appendStringInfoChar(buf, ']');
+}
+
+/* The JSON text of statistics */
+static char *
+gmm_stats_to_cstring(GmmStats *s)
+{
+	StringInfoData buf;
+	int			k = s->k,
+				d = s->d;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"covariance_type\":\"%s\",\"n_components\":%d,\"dimension\":%d,\"n_rows\":" INT64_FORMAT ",\"sum_weights\":",
+					 gmm_cov_type_name(s->cov_type), k, d, s->n_rows);
+	append_double(&buf, s->sum_w);
+	appendStringInfoString(&buf, ",\"sum_log_likelihood\":");
+	append_double(&buf, s->sum_ll);
+	appendStringInfoString(&buf, ",\"nk\":");
+	append_values(&buf, GMM_STATS_NK(s), -1, k);
+	appendStringInfoString(&buf, ",\"s1\":");
+	append_values(&buf, GMM_STATS_S1(s), k, d);
+	appendStringInfoString(&buf, ",\"s2\":");
+	append_values(&buf, GMM_STATS_S2(s), k, (int) gmm_s2_count(s->cov_type, d));
+	appendStringInfoString(&buf, ",\"model\":");
+	appendStringInfoString(&buf, DatumGetCString(DirectFunctionCall1(gmm_out,
+																	 PointerGetDatum(GMM_STATS_MODEL(s)))));
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* Error for malformed JSON statistics */
+#define json_error(...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
+			 errmsg("invalid gmm_stats: " __VA_ARGS__), \
+			 errhint("A gmm_stats value is a JSON object with keys \"n_rows\", \"sum_weights\", \"sum_log_likelihood\", \"nk\", \"s1\", \"s2\" and \"model\".")))
+
+/* A jsonb number as a double */
+static double
+jnum(const JsonbValue *v, const char *key)
+{
+	if (v->type != jbvNumeric)
+		json_error("\"%s\" must contain only numbers", key);
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+											  NumericGetDatum(v->val.numeric)));
+}
+
+/* The container of a jsonb array of the expected length */
+static JsonbContainer *
+jarray(const JsonbValue *v, int expected, const char *key)
+{
+	JsonbContainer *jc;
+
+	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
+		JsonContainerIsScalar(v->val.binary.data))
+		json_error("\"%s\" must be an array", key);
+	jc = v->val.binary.data;
+	if ((int) JsonContainerSize(jc) != expected)
+		json_error("\"%s\" has an array of %d elements where %d were expected",
+				   key, (int) JsonContainerSize(jc), expected);
+	return jc;
+}
+
+/* Read rows x cols numbers (a flat array if rows < 0) into out */
+static void
+jread(const JsonbValue *v, int rows, int cols, const char *key, double *out)
+{
+	if (rows < 0)
+	{
+		JsonbContainer *jc = jarray(v, cols, key);
+
+		for (int i = 0; i < cols; i++)
+			out[i] = jnum(getIthJsonbValueFromContainer(jc, i), key);
+	}
+	else
+	{
+		JsonbContainer *jc = jarray(v, rows, key);
+
+		for (int r = 0; r < rows; r++)
+			jread(getIthJsonbValueFromContainer(jc, r), -1, cols,
+				  key, out + (Size) r * cols);
+	}
+}
+
+/* Error context while the embedded model is read */
+static void
+model_error_context(void *arg)
+{
+	errcontext("in the \"model\" of a gmm_stats value");
+}
+
+/* The embedded model, read and validated by the gmm type's own jsonb cast */
+static Gmm *
+read_model(const JsonbValue *v)
+{
+	ErrorContextCallback cb;
+	Gmm		   *m;
+
+	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+		json_error("\"model\" must be a JSON object");
+	cb.callback = model_error_context;
+	cb.arg = NULL;
+	cb.previous = error_context_stack;
+	error_context_stack = &cb;
+	m = DatumGetGmmP(DirectFunctionCall1(gmm_from_jsonb_cast,
+										 JsonbPGetDatum(JsonbValueToJsonb((JsonbValue *) v))));
+	error_context_stack = cb.previous;
+	return m;
+}
+
+/* Build and validate statistics from a jsonb object */
+static GmmStats *
+gmm_stats_from_jsonb(Jsonb *jb)
+{
+	static const char *const keys[] = {
+		"n_rows", "sum_weights", "sum_log_likelihood", "nk", "s1", "s2", "model"
+	};
+	JsonbValue *vals[lengthof(keys)] = {0};
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+	char	   *type_name = NULL;
+	int			nk = -1,
+				nd = -1;
+	double		rows;
+	Gmm		   *m;
+	GmmStats   *s;
+
+	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+		json_error("not a JSON object");
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		int			i;
+
+		if (tok == WJB_KEY)
+		{
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+			continue;
+		}
+		if (tok != WJB_VALUE)
+			continue;
+		if (strcmp(key, "covariance_type") == 0)
+		{
+			if (v.type != jbvString)
+				json_error("\"covariance_type\" must be a string");
+			type_name = pnstrdup(v.val.string.val, v.val.string.len);
+			continue;
+		}
+		if (strcmp(key, "n_components") == 0 || strcmp(key, "dimension") == 0)
+		{
+			double		x = jnum(&v, key);
+
+			if (x != floor(x) || x < 0 || x > PG_INT32_MAX)
+				json_error("\"%s\" must be a non-negative integer", key);
+			if (key[0] == 'n')
+				nk = (int) x;
+			else
+				nd = (int) x;
+			continue;
+		}
+		for (i = 0; i < (int) lengthof(keys); i++)
+			if (strcmp(key, keys[i]) == 0)
+				break;
+		if (i == (int) lengthof(keys))
+			json_error("unknown key \"%s\"", key);
+		vals[i] = palloc(sizeof(JsonbValue));
+		*vals[i] = v;
+	}
+	for (int i = 0; i < (int) lengthof(keys); i++)
+		if (vals[i] == NULL)
+			json_error("missing key \"%s\"", keys[i]);
+
+	m = read_model(vals[6]);
+	if (type_name != NULL && gmm_parse_cov_type(type_name) != m->cov_type)
+		json_error("\"covariance_type\" is \"%s\" but the model's is \"%s\"",
+				   type_name, gmm_cov_type_name(m->cov_type));
+	if (nk >= 0 && nk != m->k)
+		json_error("\"n_components\" is %d but the model has %d components", nk, m->k);
+	if (nd >= 0 && nd != m->d)
+		json_error("\"dimension\" is %d but the model has dimension %d", nd, m->d);
+
+	s = gmm_stats_alloc(m, gmm_stats_fingerprint(m));
+	rows = jnum(vals[0], "n_rows");
+	if (rows != floor(rows) || rows < 0 || rows > (double) PG_INT64_MAX / 2)
+		json_error("\"n_rows\" must be a non-negative integer");
+	s->n_rows = (int64) rows;
+	s->sum_w = jnum(vals[1], "sum_weights");
+	s->sum_ll = jnum(vals[2], "sum_log_likelihood");
+	jread(vals[3], -1, s->k, "nk", GMM_STATS_NK(s));
+	jread(vals[4], s->k, s->d, "s1", GMM_STATS_S1(s));
+	jread(vals[5], s->k, (int) gmm_s2_count(s->cov_type, s->d), "s2", GMM_STATS_S2(s));
+	check_stats_values(s);
+	return s;
+}
+
+PG_FUNCTION_INFO_V1(gmm_stats_in);
+/* Text input: a JSON object */
+Datum
+gmm_stats_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	Jsonb	   *jb;
+
+	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
+	PG_RETURN_GMM_STATS_P(gmm_stats_from_jsonb(jb));
+}
+
+PG_FUNCTION_INFO_V1(gmm_stats_out);
+/* Text output: a JSON object with shortest exact floats */
+Datum
+gmm_stats_out(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_CSTRING(gmm_stats_to_cstring(PG_GETARG_GMM_STATS_P(0)));
+}
+
+PG_FUNCTION_INFO_V1(gmm_stats_to_jsonb);
+/* Cast gmm_stats to jsonb */
+Datum
+gmm_stats_to_jsonb(PG_FUNCTION_ARGS)
+{
+	char	   *str = gmm_stats_to_cstring(PG_GETARG_GMM_STATS_P(0));
+
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(str));
+}
+
+PG_FUNCTION_INFO_V1(gmm_stats_from_jsonb_cast);
+/* Cast jsonb to gmm_stats */
+Datum
+gmm_stats_from_jsonb_cast(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_GMM_STATS_P(gmm_stats_from_jsonb(PG_GETARG_JSONB_P(0)));
+}
+
+/* ---------------------------------------------------------------------
+ * Binary form: header fields, the model in the gmm type's binary form
+ * (length first), then the sums, all in network order
+ * ---------------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(gmm_stats_send);
+/* Binary output */
+Datum
+gmm_stats_send(PG_FUNCTION_ARGS)
+{
+	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
+	bytea	   *model;
+	StringInfoData buf;
+	Size		n = gmm_stats_value_count(s->cov_type, s->k, s->d);
+	const double *v = GMM_STATS_NK(s);
+
+	model = DatumGetByteaPP(DirectFunctionCall1(gmm_send,
+												PointerGetDatum(GMM_STATS_MODEL(s))));
+	pq_begintypsend(&buf);
+	pq_sendint8(&buf, s->version);
+	pq_sendint8(&buf, s->cov_type);
+	pq_sendint16(&buf, s->flags);
+	pq_sendint32(&buf, s->k);
+	pq_sendint32(&buf, s->d);
+	pq_sendint64(&buf, s->n_rows);
+	pq_sendfloat8(&buf, s->sum_w);
+	pq_sendfloat8(&buf, s->sum_ll);
+	pq_sendint32(&buf, VARSIZE_ANY_EXHDR(model));
+	pq_sendbytes(&buf, VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model));
+	for (Size i = 0; i < n; i++)
+		pq_sendfloat8(&buf, v[i]);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* Error for a malformed binary value */
+#define binary_error(...) \
+	ereport(ERROR, \
+			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION), \
+			 errmsg(__VA_ARGS__)))
+
+PG_FUNCTION_INFO_V1(gmm_stats_recv);
+/* Binary input, validated exactly like the text form */
+Datum
+gmm_stats_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int			version,
+				cov_type,
+				flags,
+				k,
+				d,
+				model_len;
+	int64		n_rows;
+	double		sum_w,
+				sum_ll;
+	StringInfoData mbuf;
+	Gmm		   *m;
+	GmmStats   *s;
+	Size		n;
+	double	   *v;
+
+	version = pq_getmsgint(buf, 1);
+	cov_type = pq_getmsgint(buf, 1);
+	flags = pq_getmsgint(buf, 2);
+	k = pq_getmsgint(buf, 4);
+	d = pq_getmsgint(buf, 4);
+	if (version != GMM_STATS_FORMAT_VERSION)
+		binary_error("unsupported gmm_stats binary format version %d", version);
+	if (cov_type < 0 || cov_type >= GMM_NUM_COV_TYPES)
+		binary_error("invalid gmm_stats covariance type code %d", cov_type);
+	if (flags != 0)
+		binary_error("invalid gmm_stats flags %d", flags);
+	gmm_check_shape(k, d);
+	n_rows = pq_getmsgint64(buf);
+	sum_w = pq_getmsgfloat8(buf);
+	sum_ll = pq_getmsgfloat8(buf);
+	model_len = pq_getmsgint(buf, 4);
+	if (model_len < 0 || model_len > buf->len - buf->cursor)
+		binary_error("gmm_stats binary value announces a model of %d bytes but has %d bytes left",
+					 model_len, buf->len - buf->cursor);
+
+	/* the model, read and validated by the gmm type's receive function */
+	initStringInfo(&mbuf);
+	appendBinaryStringInfo(&mbuf, buf->data + buf->cursor, model_len);
+	buf->cursor += model_len;
+	m = DatumGetGmmP(DirectFunctionCall1(gmm_recv, PointerGetDatum(&mbuf)));
+	if (m->k != k || m->d != d || m->cov_type != cov_type)
+		binary_error("gmm_stats binary value for %d components of dimension %d (%s) carries a model with %d components of dimension %d (%s)",
+					 k, d, gmm_cov_type_name(cov_type),
+					 m->k, m->d, gmm_cov_type_name(m->cov_type));
+
+	n = gmm_stats_value_count(cov_type, k, d);
+	if ((Size) (buf->len - buf->cursor) != n * sizeof(float8))
+		binary_error("gmm_stats binary value has %d bytes of statistics where %zu were expected",
+					 buf->len - buf->cursor, n * sizeof(float8));
+	s = gmm_stats_alloc(m, gmm_stats_fingerprint(m));
+	s->n_rows = n_rows;
+	s->sum_w = sum_w;
+	s->sum_ll = sum_ll;
+	v = GMM_STATS_NK(s);
+	for (Size i = 0; i < n; i++)
+		v[i] = pq_getmsgfloat8(buf);
+	check_stats_values(s);
+	PG_RETURN_GMM_STATS_P(s);
+}
+
+/* ---------------------------------------------------------------------
+ * Accessors
+ * ---------------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(gmm_stats_model);
+/* the model the statistics were collected under */
+Datum
+gmm_stats_model(PG_FUNCTION_ARGS)
+{
+	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
+	Gmm		   *m = palloc(s->model_size);
+
+	memcpy(m, GMM_STATS_MODEL(s), s->model_size);
+	PG_RETURN_GMM_P(m);
+}
+
+PG_FUNCTION_INFO_V1(gmm_stats_n_rows);
+/* rows accumulated */
+Datum
+gmm_stats_n_rows(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(PG_GETARG_GMM_STATS_P(0)->n_rows);
+}
+
+PG_FUNCTION_INFO_V1(gmm_stats_weight);
+/* total row weight accumulated */
+Datum
+gmm_stats_weight(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(PG_GETARG_GMM_STATS_P(0)->sum_w);
+}
+
+PG_FUNCTION_INFO_V1(gmm_stats_log_likelihood);
+/* mean log-likelihood per row (unit of weight) under the model; NULL without rows */
+Datum
+gmm_stats_log_likelihood(PG_FUNCTION_ARGS)
+{
+	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
+
+	if (s->sum_w <= 0.0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(s->sum_ll / s->sum_w);
+}
+
+PG_FUNCTION_INFO_V1(gmm_stats_counts);
+/* soft counts: the sum of each component's responsibilities, float8[k] */
+Datum
+gmm_stats_counts(PG_FUNCTION_ARGS)
+{
+	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
+
+	PG_RETURN_ARRAYTYPE_P(gmm_array_1d(GMM_STATS_NK(s), s->k));
+}

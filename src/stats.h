@@ -1,0 +1,75 @@
+/*
+ * stats.h
+ *	  The gmm_stats type: EM sufficient statistics of a set of rows under one
+ *	  model, the state of the gmm_em_step / gmm_stats_agg aggregates and the
+ *	  unit of work that parallel workers, postgres_fdw shards and Citus
+ *	  workers send back to be merged.
+ *
+ * A gmm_stats value is a varlena of a fixed header followed by
+ *	 model		the model the statistics belong to, embedded whole (a gmm
+ *				varlena of model_size bytes, a multiple of 8)
+ *	 nk[k]		sum_i w_i g_ij
+ *	 s1[k][d]	sum_i w_i g_ij (x_i - mu_j)
+ *	 s2[k][s2n] sum_i w_i g_ij (x_i - mu_j)(x_i - mu_j)^T, packed as in em.h
+ *				(full/tied: lower triangle row by row; diag/spherical: the
+ *				diagonal)
+ * where g_ij are the responsibilities under the embedded model and the
+ * shift mu_j is that model's mean of component j (see em.h).  Embedding the
+ * model makes a gmm_stats value self-contained: the M-step needs the means
+ * (the shift), the previous parameters of components that lost their mass,
+ * and the model's iteration count, and merging needs to know that two
+ * values belong to the same model.  The embedded model is canonical (no
+ * -0.0, as after the gmm type's text input), so that statistics shipped as
+ * text still match their model byte for byte.  "fingerprint" caches
+ * gmm_fingerprint() of the embedded model so that compatibility checks are
+ * cheap; it is never sent over the wire (text and binary input recompute
+ * it).
+ */
+#ifndef GMM_STATS_H
+#define GMM_STATS_H
+
+#include "gmm.h"
+#include "em.h"
+
+#define GMM_STATS_FORMAT_VERSION	1
+
+typedef struct GmmStats
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	uint8		version;		/* GMM_STATS_FORMAT_VERSION */
+	uint8		cov_type;		/* GmmCovType, same as the model's */
+	uint16		flags;			/* always 0 */
+	int32		k;				/* components, same as the model's */
+	int32		d;				/* dimension, same as the model's */
+	int32		model_size;		/* VARSIZE of the embedded model */
+	int32		reserved;		/* always 0 */
+	uint64		fingerprint;	/* gmm_fingerprint of the embedded model */
+	int64		n_rows;			/* rows accumulated (weight > 0) */
+	float8		sum_w;			/* sum of the row weights */
+	float8		sum_ll;			/* sum of w_i log p(x_i) */
+	float8		data[FLEXIBLE_ARRAY_MEMBER];
+} GmmStats;
+
+#define GMM_STATS_HEADER_SIZE	offsetof(GmmStats, data)
+#define GMM_STATS_MODEL(s)		((Gmm *) (s)->data)
+#define GMM_STATS_NK(s)			((double *) ((char *) (s)->data + (s)->model_size))
+#define GMM_STATS_S1(s)			(GMM_STATS_NK(s) + (s)->k)
+#define GMM_STATS_S2(s)			(GMM_STATS_S1(s) + (Size) (s)->k * (s)->d)
+
+#define DatumGetGmmStatsP(x)	((GmmStats *) PG_DETOAST_DATUM(x))
+#define PG_GETARG_GMM_STATS_P(n) DatumGetGmmStatsP(PG_GETARG_DATUM(n))
+#define PG_RETURN_GMM_STATS_P(x) PG_RETURN_POINTER(x)
+
+/* stats.c */
+extern Size gmm_stats_value_count(int cov_type, int k, int d);
+extern Size gmm_stats_size(const Gmm *m);
+extern uint64 gmm_stats_fingerprint(const Gmm *m);
+extern GmmStats *gmm_stats_alloc(const Gmm *m, uint64 fingerprint);
+extern GmmStats *gmm_stats_copy(const GmmStats *s);
+extern void gmm_stats_view(GmmStats *s, GmmSuff *view);
+extern void gmm_stats_check_same_model(const GmmStats *a, const GmmStats *b);
+extern void gmm_stats_validate(const GmmStats *s);
+extern void gmm_stats_merge_into(GmmStats *a, const GmmStats *b);
+extern Gmm *gmm_stats_mstep(const GmmStats *s, double reg_covar, int *n_empty);
+
+#endif							/* GMM_STATS_H */
