@@ -47,7 +47,7 @@ typedef struct GmmWorker
 	int			tid;
 } GmmWorker;
 
-/* Define gmm.threads (idempotent) */
+/* Define gmm.threads (idempotent); called from _PG_init in fit.c */
 void
 gmm_threads_init(void)
 {
@@ -66,18 +66,6 @@ gmm_threads_init(void)
 							0, 0, GMM_MAX_THREADS,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
-}
-
-/*
- * _PG_init, unless another file of the module defines one (which must then
- * call gmm_threads_init itself).
- */
-extern void _PG_init(void) __attribute__((weak));
-
-void
-_PG_init(void)
-{
-	gmm_threads_init();
 }
 
 /* CPUs this process may run on */
