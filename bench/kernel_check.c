@@ -6,8 +6,9 @@
  *	  which makes a random model and n rows drawn from it, runs the E-step
  *	  of the original row-by-row kernel (kept below as the reference) and of
  *	  gmm_estep_accum, and reports the largest relative differences of the
- *	  statistics and the median times.  Built and loaded by bench/run.sh
- *	  --check; do not load gmm.so in the same session.
+ *	  statistics and the median times.  Built and run by bench/check_kernels.sh;
+ *	  it carries its own copy of the kernels (and of gmm.threads, which it
+ *	  sets directly), so never load gmm.so in the same session.
  */
 #include "postgres.h"
 
@@ -23,12 +24,6 @@
 #include "threads.h"
 
 PG_FUNCTION_INFO_V1(gmm_kernel_check);
-
-/* this module does not define gmm.threads: it sets the variable directly */
-void
-_PG_init(void)
-{
-}
 
 /* xorshift64* and Box-Muller: deterministic data */
 static uint64 rng_state;
