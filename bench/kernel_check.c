@@ -181,30 +181,17 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* gmm_kernel_check(n, d, k, cov_type, threads, reps) */
-Datum
-gmm_kernel_check(PG_FUNCTION_ARGS)
+/* a random model of the given shape and n rows drawn near its means */
+static Gmm *
+make_case(int n, int d, int k, int cov_type, double **Xout)
 {
-	int			n = PG_GETARG_INT32(0),
-				d = PG_GETARG_INT32(1),
-				k = PG_GETARG_INT32(2);
-	int			cov_type = gmm_parse_cov_type(text_to_cstring(PG_GETARG_TEXT_PP(3)));
-	int			threads = PG_GETARG_INT32(4),
-				reps = Max(PG_GETARG_INT32(5), 1);
 	Gmm		   *m = gmm_alloc(cov_type, k, d);
 	double	   *w = GMM_WEIGHTS(m),
 			   *mu = GMM_MEANS(m),
 			   *cov = GMM_COVS(m);
 	double	   *X = palloc(mul_size(sizeof(double), mul_size(n, d)));
 	double	   *A = palloc(sizeof(double) * d * d);
-	double	   *tref = palloc(sizeof(double) * reps),
-			   *tnew = palloc(sizeof(double) * reps);
 	double		wsum = 0.0;
-	GmmPrepared *p;
-	GmmSuff    *sref,
-			   *snew;
-	Size		s2n = gmm_s2_count(cov_type, d);
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "check", ALLOCSET_DEFAULT_SIZES);
 
 	rng_state = UINT64CONST(0x9E3779B97F4A7C15) ^ ((uint64) n * 31 + d * 7 + k);
 	for (int j = 0; j < k; j++)
@@ -249,6 +236,30 @@ gmm_kernel_check(PG_FUNCTION_ARGS)
 			X[(Size) r * d + i] = mu[(Size) j * d + i] + rng_normal();
 	}
 
+	*Xout = X;
+	return m;
+}
+
+/* gmm_kernel_check(n, d, k, cov_type, threads, reps) */
+Datum
+gmm_kernel_check(PG_FUNCTION_ARGS)
+{
+	int			n = PG_GETARG_INT32(0),
+				d = PG_GETARG_INT32(1),
+				k = PG_GETARG_INT32(2);
+	int			cov_type = gmm_parse_cov_type(text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	int			threads = PG_GETARG_INT32(4),
+				reps = Max(PG_GETARG_INT32(5), 1);
+	double	   *X;
+	Gmm		   *m = make_case(n, d, k, cov_type, &X);
+	double	   *tref = palloc(sizeof(double) * reps),
+			   *tnew = palloc(sizeof(double) * reps);
+	GmmPrepared *p;
+	GmmSuff    *sref,
+			   *snew;
+	Size		s2n = gmm_s2_count(cov_type, d);
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "check", ALLOCSET_DEFAULT_SIZES);
+
 	p = gmm_prepare(m, cxt);
 	sref = gmm_suff_alloc(cov_type, k, d, p->means);
 	snew = gmm_suff_alloc(cov_type, k, d, p->means);
@@ -277,4 +288,88 @@ gmm_kernel_check(PG_FUNCTION_ARGS)
 		rel_diff(snew->s1, sref->s1, (Size) k * d),
 		rel_diff(snew->s2, sref->s2, (Size) k * s2n),
 		snew->sum_w, tref[reps / 2], tnew[reps / 2], tref[reps / 2] / tnew[reps / 2])));
+}
+
+PG_FUNCTION_INFO_V1(gmm_score_check);
+
+/*
+ * gmm_score_check(n, d, k, cov_type, reps): gmm_point_logpdf over n rows
+ * against the original per-point kernel with libm's exp and log.
+ */
+Datum
+gmm_score_check(PG_FUNCTION_ARGS)
+{
+	int			n = PG_GETARG_INT32(0),
+				d = PG_GETARG_INT32(1),
+				k = PG_GETARG_INT32(2);
+	int			cov_type = gmm_parse_cov_type(text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	int			reps = Max(PG_GETARG_INT32(4), 1);
+	double	   *X;
+	Gmm		   *m = make_case(n, d, k, cov_type, &X);
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "check", ALLOCSET_DEFAULT_SIZES);
+	GmmPrepared *p = gmm_prepare(m, cxt);
+	double	   *lp = palloc(sizeof(double) * k),
+			   *z = palloc(sizeof(double) * d),
+			   *tref = palloc(sizeof(double) * reps),
+			   *tnew = palloc(sizeof(double) * reps),
+			   *tlp = palloc(sizeof(double) * reps);
+	double		maxrel = 0.0,
+				sref = 0.0,
+				snew = 0.0;
+
+	for (int rep = 0; rep < reps; rep++)
+	{
+		double		t0 = now_ms();
+
+		sref = 0.0;
+		for (int r = 0; r < n; r++)
+		{
+			double		mx = -INFINITY,
+						sum = 0.0;
+
+			ref_weighted_logpdfs(p, X + (Size) r * d, lp, z);
+			for (int j = 0; j < k; j++)
+				mx = Max(mx, lp[j]);
+			for (int j = 0; j < k; j++)
+				sum += exp(lp[j] - mx);
+			sref += mx + log(sum);
+		}
+		tref[rep] = now_ms() - t0;
+		t0 = now_ms();
+		snew = 0.0;
+		for (int r = 0; r < n; r++)
+			snew += gmm_point_logpdf(p, X + (Size) r * d, lp);
+		tnew[rep] = now_ms() - t0;
+		t0 = now_ms();
+		for (int r = 0; r < n; r++)
+		{
+			gmm_weighted_logpdfs(p, X + (Size) r * d, lp);
+			snew += lp[0] * 1e-300;
+		}
+		tlp[rep] = now_ms() - t0;
+	}
+	/* per point */
+	for (int r = 0; r < Min(n, 10000); r++)
+	{
+		double		mx = -INFINITY,
+					sum = 0.0,
+					a,
+					b;
+
+		ref_weighted_logpdfs(p, X + (Size) r * d, lp, z);
+		for (int j = 0; j < k; j++)
+			mx = Max(mx, lp[j]);
+		for (int j = 0; j < k; j++)
+			sum += exp(lp[j] - mx);
+		a = mx + log(sum);
+		b = gmm_point_logpdf(p, X + (Size) r * d, lp);
+		maxrel = Max(maxrel, fabs(a - b) / Max(fabs(a), 1e-300));
+	}
+	qsort(tref, reps, sizeof(double), cmp_double);
+	qsort(tnew, reps, sizeof(double), cmp_double);
+	qsort(tlp, reps, sizeof(double), cmp_double);
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf(
+		"logpdf n=%d d=%d k=%d %s: max_rel=%.3g sum_rel=%.3g ref_ns=%.1f new_ns=%.1f (of which component log-densities %.1f) per point",
+		n, d, k, gmm_cov_type_name(cov_type), maxrel, fabs(snew - sref) / fabs(sref),
+		tref[reps / 2] * 1e6 / n, tnew[reps / 2] * 1e6 / n, tlp[reps / 2] * 1e6 / n)));
 }

@@ -9,10 +9,10 @@
 #include <float.h>
 #include <math.h>
 
-#include "miscadmin.h"
 
 #include "em.h"
 #include "estep.h"
+#include "logpdf.h"
 
 /* Zeroed statistics for a model of the given shape */
 GmmSuff *
@@ -42,41 +42,57 @@ gmm_suff_reset(GmmSuff *s)
 }
 
 /*
- * E-step over n rows, adding to s: the blocked kernels of estep_blocks.c
- * for more than a few rows, otherwise row by row.
+ * The E-step of a few rows, one at a time (gmm_em_step's transition adds
+ * one row per call): the point's weighted log-densities, responsibilities
+ * from one exp per component (g_j = w e_j / sum e, e_j = exp(lp_j - max)),
+ * and the statistics updated in loops the compiler vectorises (built for
+ * the baseline instruction set only: no fused multiply-adds, so that a
+ * row's statistics keep the bits they always had).
  */
-void
-gmm_estep_accum(const GmmPrepared *p, const double *X, const double *w,
-				int n, GmmSuff *s)
+static void
+gmm_estep_rows(const GmmPrepared *p, const double *X, const double *w,
+			   int n, GmmSuff *s)
 {
 	int			k = p->k,
 				d = p->d;
 	Size		s2n = gmm_s2_count(s->cov_type, d);
 	bool		packed = (s->cov_type == GMM_COV_FULL || s->cov_type == GMM_COV_TIED);
-	double	   *lp = p->work + 2 * d;
 	double	   *diff = p->work + d;
+	double	   *lp = p->work + 2 * d;
 
-	if (n >= GMM_BLOCK_MIN_ROWS)
-	{
-		gmm_estep_blocks(p, X, w, n, s);
-		return;
-	}
 	for (int r = 0; r < n; r++)
 	{
 		const double *x = X + (Size) r * d;
 		double		wr = w ? w[r] : 1.0;
-		double		ll;
+		double		ll,
+					sum = 0.0,
+					scale;
 
-		if ((r & 1023) == 1023)
-			CHECK_FOR_INTERRUPTS();
 		if (wr == 0.0)
 			continue;
-		ll = gmm_point_logpdf(p, x, lp);
+		if (gmm_point_logpdf_vec(p, x, lp, &ll, lp))
+		{
+			/* lp now holds exp(lp_j - max) */
+			for (int j = 0; j < k; j++)
+				sum += lp[j];
+		}
+		else
+		{
+			ll = gmm_point_logpdf(p, x, lp);
+			for (int j = 0; j < k; j++)
+			{
+				lp[j] = exp(lp[j] - ll);
+				sum += lp[j];
+			}
+		}
 		s->sum_w += wr;
 		s->sum_ll += wr * ll;
+		if (isinf(ll))
+			continue;			/* no component gives the point a density */
+		scale = wr / sum;
 		for (int j = 0; j < k; j++)
 		{
-			double		g = wr * exp(lp[j] - ll);
+			double		g = lp[j] * scale;
 			const double *c = s->shift + (Size) j * d;
 			double	   *s1 = s->s1 + (Size) j * d;
 			double	   *s2 = s->s2 + (Size) j * s2n;
@@ -107,6 +123,20 @@ gmm_estep_accum(const GmmPrepared *p, const double *X, const double *w,
 			}
 		}
 	}
+}
+
+/*
+ * E-step over n rows, adding to s: the blocked kernels of estep_blocks.c
+ * for more than a few rows, otherwise row by row.
+ */
+void
+gmm_estep_accum(const GmmPrepared *p, const double *X, const double *w,
+				int n, GmmSuff *s)
+{
+	if (n >= GMM_BLOCK_MIN_ROWS)
+		gmm_estep_blocks(p, X, w, n, s);
+	else
+		gmm_estep_rows(p, X, w, n, s);
 }
 
 /* a += b */

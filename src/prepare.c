@@ -13,7 +13,7 @@
 
 #include "gmm.h"
 #include "linalg.h"
-#include "vecmath.h"
+#include "logpdf.h"
 
 #define LOG_2PI 1.8378770664093454836
 
@@ -168,17 +168,22 @@ gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
- * out[j] = log w_j + log N(x | mu_j, Sigma_j) for every component.  Full and
- * tied: forward substitution fused with |z|^2, with the factor's rows read
- * in order; diag and spherical: one pass over the dimensions.
+ * out[j] = log w_j + log N(x | mu_j, Sigma_j) for every component.  Models
+ * of modest size go through the vectorised kernel of logpdf.c (several
+ * components at once, from a per-model layout cached with the prepared
+ * model); the rest here: full and tied, forward substitution against the
+ * Cholesky factor fused with |z|^2; diag and spherical, one pass over the
+ * dimensions.
  */
-GMM_MULTIARCH void
+void
 gmm_weighted_logpdfs(const GmmPrepared *p, const double *x, double *out)
 {
 	int			k = p->k,
 				d = p->d;
 	double	   *z = p->work;
 
+	if (gmm_logpdfs_vec(p, x, out))
+		return;
 	if (p->chol != NULL)
 	{
 		for (int j = 0; j < k; j++)
@@ -236,24 +241,14 @@ gmm_logsumexp(const double *v, int n)
 	return mx + log(s);
 }
 
-/*
- * log p(x); lp (k values) receives the weighted component log densities.
- * The log-sum-exp uses the inline exp/log of vecmath.h (within a few ulp of
- * libm's, several times faster).
- */
+/* log p(x); lp (k values) receives the weighted component log densities */
 double
 gmm_point_logpdf(const GmmPrepared *p, const double *x, double *lp)
 {
-	int			k = p->k;
-	double		mx = -INFINITY,
-				s = 0.0;
+	double		ll;
 
+	if (gmm_point_logpdf_vec(p, x, lp, &ll, NULL))
+		return ll;
 	gmm_weighted_logpdfs(p, x, lp);
-	for (int j = 0; j < k; j++)
-		mx = (lp[j] > mx) ? lp[j] : mx;
-	if (isinf(mx))
-		return mx;
-	for (int j = 0; j < k; j++)
-		s += gmm_vexp(lp[j] - mx);
-	return mx + gmm_vlog(s);
+	return gmm_logsumexp(lp, p->k);
 }

@@ -28,6 +28,7 @@ int			gmm_threads = 0;
 /* OpenBLAS's thread control, when the BLAS in use is OpenBLAS */
 extern void openblas_set_num_threads(int n) __attribute__((weak));
 extern int	openblas_get_num_threads(void) __attribute__((weak));
+extern int	blas_thread_shutdown_(void) __attribute__((weak));
 
 typedef struct GmmJob
 {
@@ -56,6 +57,18 @@ gmm_threads_init(void)
 	if (done)
 		return;
 	done = true;
+
+	/*
+	 * gmm's kernels run their own threads, and its LAPACK calls are small.
+	 * OpenBLAS starts a pool of threads when it is loaded, which spin
+	 * (sched_yield) for a while after loading and after every call: on a
+	 * busy server, and in every parallel worker, they take CPU time from
+	 * the query.  Run OpenBLAS single-threaded and stop its pool.
+	 */
+	if (openblas_set_num_threads)
+		openblas_set_num_threads(1);
+	if (blas_thread_shutdown_)
+		blas_thread_shutdown_();
 	DefineCustomIntVariable("gmm.threads",
 							"Threads used by gmm's EM kernels in one backend.",
 							"0 (the default) means as many as the CPUs this "
