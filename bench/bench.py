@@ -321,7 +321,8 @@ def scoring_case(db, model, reps, results, quick):
     }
     times = {q: [] for q in queries}
     out = {}
-    for _ in range(reps):
+    # queries of a fraction of a second: more runs against the noise
+    for _ in range(max(reps, 5)):
         for q, sql in queries.items():
             t, rows = db.timed(sql, (model,) if "%s" in sql else None)
             times[q].append(t)
@@ -335,7 +336,7 @@ def scoring_case(db, model, reps, results, quick):
     np.savez(os.path.join(OUT, "F2.model.npz"), weights=w, means=mu, covariances=cov,
              cov_type=np.array("full"))
     res = subprocess.run(["/usr/bin/python3", os.path.join(HERE, "sk_side.py"), "predict",
-                          OUT, "F2", str(reps)], check=True, capture_output=True,
+                          OUT, "F2", str(max(reps, 5))], check=True, capture_output=True,
                          text=True, env=sk_env())
     sk = json.loads(res.stdout)
     scan = median(times["scan"])
@@ -377,8 +378,9 @@ def train_case(db, model, iters, reps, results):
                 t, _ = db.timed("SELECT gmm_train('f2', 'x', %s::gmm, %s::jsonb)",
                                 (model, json.dumps({"max_iter": n, "tol": 0})))
                 runs.append({"iters": n, "seconds": t})
-            t, _ = db.timed("SELECT sum(x[1]) FROM f2")
-            scans.append(t)
+            for _ in range(2):
+                t, _ = db.timed("SELECT sum(x[1]) FROM f2")
+                scans.append(t)
         it, _ = per_iteration(runs, iters)
         per[workers] = (it, median(scans))
     db.run("RESET max_parallel_workers_per_gather")
@@ -392,7 +394,8 @@ def train_case(db, model, iters, reps, results):
               "%.1fM rows/s; targets: %s"
               % (c["n"], c["d"], c["k"], workers, fmt_ms(it), fmt_ms(scan), fmt_x(ratio(it, scan)),
                  c["n"] / it / 1e6, "; ".join(checks)), flush=True)
-        results.append(dict(case="T1", what="gmm_train iteration, %d workers" % workers,
+        results.append(dict(case="T1", what="gmm_train iteration %dx%d k=%d, %d workers"
+                            % (c["n"], c["d"], c["k"], workers),
                             gmm_ms=it * 1e3, sklearn_ms=float("nan"), armadillo_ms=float("nan"),
                             sklearn_over_gmm=float("nan"), armadillo_over_gmm=float("nan"),
                             gmm_total_s=float("nan"), sklearn_total_s=float("nan"),
@@ -439,6 +442,33 @@ def memory_case(iters, start, results):
                         peak_mb=peak / mb))
 
 
+def markdown_table(results):
+    """The results as the Markdown table of docs/performance.md."""
+    def ms(v):
+        return "%.1f ms" % v if v == v else "—"
+
+    def x(v):
+        return "%.1f×" % v if v == v else "—"
+
+    lines = ["| case | measure | gmm | scikit-learn | Armadillo | sklearn / gmm | Armadillo / gmm | targets |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        if r["case"] == "M1":
+            lines.append("| M1 | %s | %.0f MB | — | — | — | — | %s |" % (r["what"], r["peak_mb"], r["target"]))
+            continue
+        gmm, sk, ar = ms(r["gmm_ms"]), ms(r["sklearn_ms"]), ms(r["armadillo_ms"])
+        if r.get("scan_ms"):
+            gmm += " (plain scan %s)" % ms(r["scan_ms"])
+        if r["case"].startswith("F"):
+            gmm += " (whole fit %.2f s)" % r["gmm_total_s"]
+            sk += " (%.2f s)" % r["sklearn_total_s"]
+            ar += " (%.2f s)" % r["armadillo_total_s"]
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["case"], r["what"], gmm, sk, ar,
+            x(r["sklearn_over_gmm"]), x(r["armadillo_over_gmm"]), r["target"]))
+    return "\n".join(lines)
+
+
 def write_outputs(results):
     keys = ["case", "what", "gmm_ms", "sklearn_ms", "armadillo_ms", "sklearn_over_gmm",
             "armadillo_over_gmm", "gmm_total_s", "sklearn_total_s", "armadillo_total_s",
@@ -461,9 +491,13 @@ def write_outputs(results):
               for r in rows]
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    ax.bar(x - 0.2, [r["sklearn_over_gmm"] for r in rows], 0.4, label="scikit-learn time / gmm time")
-    ax.bar(x + 0.2, [r["armadillo_over_gmm"] if r["armadillo_over_gmm"] == r["armadillo_over_gmm"] else 0
-                     for r in rows], 0.4, label="Armadillo time / gmm time")
+    sk = [r["sklearn_over_gmm"] for r in rows]
+    ar = [r["armadillo_over_gmm"] if r["armadillo_over_gmm"] == r["armadillo_over_gmm"] else 0
+          for r in rows]
+    b1 = ax.bar(x - 0.2, sk, 0.4, label="scikit-learn time / gmm time")
+    b2 = ax.bar(x + 0.2, ar, 0.4, label="Armadillo time / gmm time")
+    ax.bar_label(b1, labels=["%.1fx" % v for v in sk], fontsize=8)
+    ax.bar_label(b2, labels=["%.1fx" % v if v else "" for v in ar], fontsize=8)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_xticks(x)
     ax.set_xticklabels(labels)
@@ -520,6 +554,11 @@ def main():
     print("scikit-learn's BLAS: %s; load average at the end %s" % (blas, load_average()),
           flush=True)
     db.close()
+    table = markdown_table(results)
+    print()
+    print(table)
+    with open(os.path.join(OUT, "table.md"), "w") as f:
+        f.write(table + "\n")
     write_outputs(results)
     print("wrote %s and %s" % (os.path.join(OUT, "results.csv"), os.path.join(OUT, "ratios.png")))
 
