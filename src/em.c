@@ -10,9 +10,12 @@
 #include <math.h>
 
 
+#include "miscadmin.h"
+
 #include "em.h"
 #include "estep.h"
 #include "logpdf.h"
+#include "vecmath.h"
 
 /* Zeroed statistics for a model of the given shape */
 GmmSuff *
@@ -41,9 +44,23 @@ gmm_suff_reset(GmmSuff *s)
 	memset(s->s2, 0, sizeof(double) * s->k * gmm_s2_count(s->cov_type, s->d));
 }
 
+/* s2 (packed lower triangle) += g diff diff^T; the arrays do not overlap */
+static inline void
+gmm_packed_update(double *restrict s2, const double *restrict diff, double g, int d)
+{
+	for (int i = 0; i < d; i++)
+	{
+		double		gi = g * diff[i];
+		double	   *restrict row = s2 + (Size) i * (i + 1) / 2;
+
+		for (int t = 0; t <= i; t++)
+			row[t] += gi * diff[t];
+	}
+}
+
 /*
  * The E-step of a few rows, one at a time (gmm_em_step's transition adds
- * one row per call): the point's weighted log-densities, responsibilities
+ * one row per call), and of all rows on CPUs without AVX2: the point's weighted log-densities, responsibilities
  * from one exp per component (g_j = w e_j / sum e, e_j = exp(lp_j - max)),
  * and the statistics updated in loops the compiler vectorises (built for
  * the baseline instruction set only: no fused multiply-adds, so that a
@@ -68,6 +85,8 @@ gmm_estep_rows(const GmmPrepared *p, const double *X, const double *w,
 					sum = 0.0,
 					scale;
 
+		if ((r & 1023) == 1023)
+			CHECK_FOR_INTERRUPTS();
 		if (wr == 0.0)
 			continue;
 		if (gmm_point_logpdf_vec(p, x, lp, &ll, lp))
@@ -106,16 +125,7 @@ gmm_estep_rows(const GmmPrepared *p, const double *X, const double *w,
 				s1[i] += g * diff[i];
 			}
 			if (packed)
-			{
-				for (int i = 0; i < d; i++)
-				{
-					double		gi = g * diff[i];
-					double	   *row = s2 + (Size) i * (i + 1) / 2;
-
-					for (int t = 0; t <= i; t++)
-						row[t] += gi * diff[t];
-				}
-			}
+				gmm_packed_update(s2, diff, g, d);
 			else
 			{
 				for (int i = 0; i < d; i++)
@@ -127,13 +137,14 @@ gmm_estep_rows(const GmmPrepared *p, const double *X, const double *w,
 
 /*
  * E-step over n rows, adding to s: the blocked kernels of estep_blocks.c
- * for more than a few rows, otherwise row by row.
+ * for more than a few rows (where their vector code runs at full width),
+ * otherwise row by row.
  */
 void
 gmm_estep_accum(const GmmPrepared *p, const double *X, const double *w,
 				int n, GmmSuff *s)
 {
-	if (n >= GMM_BLOCK_MIN_ROWS)
+	if (n >= GMM_BLOCK_MIN_ROWS && gmm_fast_vectors())
 		gmm_estep_blocks(p, X, w, n, s);
 	else
 		gmm_estep_rows(p, X, w, n, s);

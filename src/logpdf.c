@@ -245,13 +245,13 @@ gmm_vec_run(const GmmPrepared *p, const GmmVecModel *v, const double *x,
 		memcpy(e, ev, sizeof(double) * k);
 }
 
-/* out[j] for every component, or false for too large models */
+/* out[j] for every component, or false for too large models or no AVX2 */
 bool
 gmm_logpdfs_vec(const GmmPrepared *p, const double *x, double *out)
 {
-	GmmVecModel *v = gmm_vec_lookup(p);
+	GmmVecModel *v;
 
-	if (v == NULL)
+	if (!gmm_fast_vectors() || (v = gmm_vec_lookup(p)) == NULL)
 		return false;
 	gmm_vec_run(p, v, x, out, NULL, NULL);
 	return true;
@@ -262,9 +262,9 @@ bool
 gmm_point_logpdf_vec(const GmmPrepared *p, const double *x, double *lp,
 					 double *ll, double *e)
 {
-	GmmVecModel *v = gmm_vec_lookup(p);
+	GmmVecModel *v;
 
-	if (v == NULL)
+	if (!gmm_fast_vectors() || (v = gmm_vec_lookup(p)) == NULL)
 		return false;
 	gmm_vec_run(p, v, x, lp, ll, e);
 	return true;

@@ -12,7 +12,8 @@
 
 /*
  * out[j] = log w_j + log N(x | mu_j, Sigma_j); false (and nothing written)
- * for models too large for the cached layout.  Calling thread only.
+ * for models too large for the cached layout, and on CPUs without AVX2
+ * (see gmm_fast_vectors).  Calling thread only.
  */
 extern bool gmm_logpdfs_vec(const GmmPrepared *p, const double *x, double *out);
 

@@ -14,19 +14,42 @@
 #define GMM_VECMATH_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 /*
  * Hot kernels are compiled for x86-64-v3 (AVX2, FMA) as well as for the
  * baseline, and glibc picks the best one at load time.  Only with GCC on
- * x86-64 Linux; elsewhere (and for clang's JIT bitcode) the plain function.
+ * x86-64 Linux; elsewhere (and for clang's JIT bitcode, or when built with
+ * -DGMM_NO_MULTIARCH) the plain function.
  */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+	defined(__linux__) && !defined(GMM_NO_MULTIARCH)
 #define GMM_MULTIARCH __attribute__((target_clones("default", "arch=x86-64-v3")))
 #else
 #define GMM_MULTIARCH
 #endif
+
+/*
+ * Whether the kernels written with GCC vector extensions (gmm_v4 below, four
+ * doubles) run on 256-bit registers: built for AVX2 and FMA, or built for
+ * several instruction sets and running on a CPU with both.  Without them
+ * the compiler splits every 256-bit value into halves kept in memory, which
+ * is slower than plain loops, so callers then take their plain paths.
+ */
+static inline bool
+gmm_fast_vectors(void)
+{
+#if defined(__AVX2__) && defined(__FMA__)
+	return true;
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+	defined(__linux__) && !defined(GMM_NO_MULTIARCH)
+	return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+	return false;
+#endif
+}
 
 /* rows per block in the E-step kernels: a multiple of 8 */
 #define GMM_LANES		8
