@@ -293,7 +293,7 @@ static const GmmJsonContext stats_json = {
 
 /* Error context while the embedded model is read */
 static void
-model_error_context(void *arg)
+model_error_context(void *arg pg_attribute_unused())
 {
 	errcontext("in the \"model\" of a gmm_stats value");
 }
