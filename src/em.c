@@ -12,6 +12,7 @@
 #include "miscadmin.h"
 
 #include "em.h"
+#include "estep.h"
 
 /* Zeroed statistics for a model of the given shape */
 GmmSuff *
@@ -40,7 +41,10 @@ gmm_suff_reset(GmmSuff *s)
 	memset(s->s2, 0, sizeof(double) * s->k * gmm_s2_count(s->cov_type, s->d));
 }
 
-/* E-step over n rows, adding to s */
+/*
+ * E-step over n rows, adding to s: the blocked kernels of estep_blocks.c
+ * for more than a few rows, otherwise row by row.
+ */
 void
 gmm_estep_accum(const GmmPrepared *p, const double *X, const double *w,
 				int n, GmmSuff *s)
@@ -52,6 +56,11 @@ gmm_estep_accum(const GmmPrepared *p, const double *X, const double *w,
 	double	   *lp = p->work + 2 * d;
 	double	   *diff = p->work + d;
 
+	if (n >= GMM_BLOCK_MIN_ROWS)
+	{
+		gmm_estep_blocks(p, X, w, n, s);
+		return;
+	}
 	for (int r = 0; r < n; r++)
 	{
 		const double *x = X + (Size) r * d;

@@ -22,6 +22,7 @@
 #include "gmm.h"
 #include "init.h"
 #include "options.h"
+#include "threads.h"
 
 /* gmm.fit_memory_limit, in kB */
 static int	gmm_fit_memory_limit_kb = 1024 * 1024;
@@ -49,6 +50,7 @@ _PG_init(void)
 							PGC_USERSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
+	gmm_threads_init();
 	MarkGUCPrefixReserved("gmm");
 }
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+#
+# bench/run.sh: THE benchmark command of gmm (not part of the test command).
+#
+#   bash bench/run.sh [--quick] [--reps N] [--iters N] [--cases F1,F2,F3,F4,S1,T1,M1]
+#
+# 1. installs what it needs from Debian (build dependencies, scikit-learn,
+#    matplotlib, threadpoolctl, Armadillo and g++), unless GMM_SKIP_DEPS=1;
+# 2. builds and installs gmm (system PostgreSQL 15) and starts a throwaway
+#    cluster, stopped and removed at exit -- or, with GMM_USE_CLUSTER=1, uses
+#    the server the PG* variables point at (gmm already installed there);
+# 3. runs bench/bench.py: generates the datasets inside the cluster, exports
+#    them to numpy and to raw files, runs gmm, scikit-learn and the Armadillo
+#    driver (bench/arma_gmm.cpp, built into bench/out), and prints one line
+#    per case with medians, ratios and rows/s; writes bench/out/results.csv
+#    and bench/out/ratios.png.
+#
+# --quick: a tenth of the rows, 3 iterations, 1 run (a smoke test, about a
+# minute).  The default (3 runs, 10 iterations) takes a few minutes on 2 cores.
+# Timings are only meaningful on a quiet machine: the first line prints the
+# load average.
+
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+GMM_REPO=$(cd "$BENCH_DIR/.." && pwd)
+export GMM_REPO
+# shellcheck source=test/pgcluster.sh
+source "$GMM_REPO/test/pgcluster.sh"
+
+BENCH_DEPS="libarmadillo-dev g++ python3-matplotlib python3-threadpoolctl"
+
+if [ "${GMM_USE_CLUSTER:-0}" != 1 ]; then
+	gmm_install_deps python
+	# shellcheck disable=SC2086
+	if [ "${GMM_SKIP_DEPS:-0}" != 1 ] && ! _gmm_pkgs_installed $BENCH_DEPS; then
+		echo "[bench] installing $BENCH_DEPS" >&2
+		apt-get update -qq
+		# shellcheck disable=SC2086
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $BENCH_DEPS >/dev/null
+	fi
+	gmm_build_install
+	gmm_cluster_start "${GMM_PGPORT:-54339}"
+	# the datasets (about 400 MB) stay in memory
+	psql -X -q -c "ALTER SYSTEM SET shared_buffers = '1GB'" >/dev/null
+	gmm_as_pg "$PGBIN/pg_ctl" -D "$GMM_CLUSTER_DIR/data" -w restart -m fast >/dev/null
+fi
+
+mkdir -p "$BENCH_DIR/out"
+/usr/bin/python3 "$BENCH_DIR/bench.py" "$@"
