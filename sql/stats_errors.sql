@@ -74,6 +74,10 @@ SELECT '{"n_rows":2,"sum_weights":2,"sum_log_likelihood":-1,"nk":[3],"s1":[[0]],
 SELECT '{"n_rows":2,"sum_weights":2,"sum_log_likelihood":-1,"nk":[2.5,-0.5],"s1":[[0],[0]],"s2":[[0],[0]],"model":{"covariance_type":"full","weights":[0.5,0.5],"means":[[0],[1]],"covariances":[[[1]],[[1]]]}}'::gmm_stats;
 SELECT '{"n_rows":2,"sum_weights":2,"sum_log_likelihood":-1,"nk":[2],"s1":[[0]],"s2":[[-1]],"model":{"covariance_type":"full","weights":[1],"means":[[0]],"covariances":[[[1]]]}}'::gmm_stats;
 SELECT '{"n_rows":0,"sum_weights":2,"sum_log_likelihood":-1,"nk":[2],"s1":[[0]],"s2":[[0]],"model":{"covariance_type":"full","weights":[1],"means":[[0]],"covariances":[[[1]]]}}'::gmm_stats;
+-- numbers beyond the range of float8 read as infinities, rejected as such
+SELECT '{"n_rows":2,"sum_weights":1e999,"sum_log_likelihood":-1,"nk":[2],"s1":[[0]],"s2":[[0]],"model":{"covariance_type":"full","weights":[1],"means":[[0]],"covariances":[[[1]]]}}'::gmm_stats;
+SELECT '{"n_rows":2,"sum_weights":2,"sum_log_likelihood":-1,"nk":[2],"s1":[[0]],"s2":[[-1e999]],"model":{"covariance_type":"full","weights":[1],"means":[[0]],"covariances":[[[1]]]}}'::gmm_stats;
+SELECT '{"n_rows":1e999,"sum_weights":2,"sum_log_likelihood":-1,"nk":[2],"s1":[[0]],"s2":[[0]],"model":{"covariance_type":"full","weights":[1],"means":[[0]],"covariances":[[[1]]]}}'::gmm_stats;
 
 -- corrupted binary values, fed to gmm_stats_recv through COPY (FORMAT binary).
 -- The reference value (k = 1, d = 1) is laid out as: version @0, covariance

@@ -1,11 +1,12 @@
 /*
  * emfit.c
- *	  The in-memory EM driver behind gmm_fit: runs the E-step and M-step
- *	  kernels of em.h over rows held in memory until the mean log-likelihood
- *	  per row changes by less than tol (as scikit-learn does), keeps the best
- *	  of n_init runs, retries runs whose covariances turn singular, re-seeds
- *	  components that lose all their mass, and chooses k over a range by
- *	  BIC or AIC.
+ *	  The EM driver behind gmm_fit and gmm_train: alternates the E-step of a
+ *	  data source (emfit.h) and the M-step kernel of em.h until the mean
+ *	  log-likelihood per row changes by less than tol (as scikit-learn does),
+ *	  keeps the best of n_init runs, retries runs whose covariances turn
+ *	  singular, re-seeds components that lose all their mass, and chooses k
+ *	  over a range by BIC or AIC.  Also the data source of rows held in
+ *	  memory, used by gmm_fit.
  */
 #include "postgres.h"
 
@@ -48,21 +49,6 @@ gmm_fit_criterion(const Gmm *m, int criterion)
 	if (criterion == GMM_CRITERION_AIC)
 		return fit + 2.0 * p;
 	return fit + p * log(m->n_seen);
-}
-
-/* One E-step over all rows into s (reset first), with p's means as shift */
-static void
-estep(const GmmRows *rows, const GmmPrepared *p, GmmSuff *s)
-{
-	gmm_suff_reset(s);
-	s->shift = p->means;
-	for (int64 off = 0; off < rows->n; off += ESTEP_CHUNK)
-	{
-		int			cnt = (int) Min((int64) ESTEP_CHUNK, rows->n - off);
-
-		gmm_estep_accum(p, rows->X + (Size) off * rows->d,
-						rows->w ? rows->w + off : NULL, cnt, s);
-	}
 }
 
 /*
@@ -178,16 +164,19 @@ reseed_component(const GmmRows *rows, Gmm *m, int j, const bool *live,
 
 /*
  * One EM run from the model in "model" (updated in place to the final
- * model, with fit metadata).  iter_cxt is reset every iteration.
+ * model, with fit metadata): iterate until the mean log-likelihood per row
+ * changes by less than tol or max_iter iterations have run, then one more
+ * E-step for the log-likelihood of the final model.  iter_cxt is reset
+ * every iteration.
  */
 static RunOutcome
-em_run(const GmmRows *rows, Gmm *model, const GmmFitOptions *opts,
+em_run(const GmmEmSource *src, Gmm *model, const GmmFitOptions *opts,
 	   int init_no, MemoryContext iter_cxt, const char *caller)
 {
 	RunOutcome	out = {RUN_OK, 0, 1};
 	int			k = model->k,
 				d = model->d;
-	GmmSuff    *s = gmm_suff_alloc(model->cov_type, k, d, NULL);
+	GmmSuff    *s;
 	double	   *work = palloc(sizeof(double) * d * d);
 	bool	   *live = palloc(sizeof(bool) * k);
 	double		ll_prev = -INFINITY,
@@ -199,7 +188,6 @@ em_run(const GmmRows *rows, Gmm *model, const GmmFitOptions *opts,
 
 	for (iter = 1; iter <= opts->max_iter; iter++)
 	{
-		GmmPrepared *p;
 		Gmm		   *next;
 		int			n_empty,
 					bad;
@@ -210,8 +198,7 @@ em_run(const GmmRows *rows, Gmm *model, const GmmFitOptions *opts,
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextReset(iter_cxt);
 		old = MemoryContextSwitchTo(iter_cxt);
-		p = gmm_prepare(model, iter_cxt);
-		estep(rows, p, s);
+		s = src->estep(src->arg, model);
 		ll = s->sum_ll / s->sum_w;
 		if (!isfinite(ll))
 		{
@@ -242,12 +229,12 @@ em_run(const GmmRows *rows, Gmm *model, const GmmFitOptions *opts,
 			for (int j = 0; j < k; j++)
 				if (!live[j])
 				{
-					reseed_component(rows, model, j, live, iter_cxt);
+					reseed_component(src->rows(src->arg), model, j, live, iter_cxt);
 					reseeded = true;
 					if (opts->verbose)
 						ereport(NOTICE,
-								(errmsg("%s: k=%d, init %d, iteration %d: component %d lost all its weight and was re-seeded at the worst-fitted row",
-										caller, k, init_no, iter, j + 1)));
+								(errmsg("%s: k=%d, init %d, iteration %d: component %d lost all its weight and was re-seeded at the worst-fitted %s",
+										caller, k, init_no, iter, j + 1, src->row_noun)));
 				}
 		}
 		MemoryContextSwitchTo(old);
@@ -274,7 +261,7 @@ em_run(const GmmRows *rows, Gmm *model, const GmmFitOptions *opts,
 	/* the log-likelihood of the final model */
 	MemoryContextReset(iter_cxt);
 	old = MemoryContextSwitchTo(iter_cxt);
-	estep(rows, gmm_prepare(model, iter_cxt), s);
+	s = src->estep(src->arg, model);
 	MemoryContextSwitchTo(old);
 	ll = s->sum_ll / s->sum_w;
 	if (!isfinite(ll))
@@ -282,9 +269,11 @@ em_run(const GmmRows *rows, Gmm *model, const GmmFitOptions *opts,
 		out.status = RUN_NONFINITE;
 		return out;
 	}
+	/* a component re-seeded in the last iteration missed the M-step's */
+	gmm_canonicalize(model);
 	model->flags = GMM_FLAG_FITTED | (converged ? GMM_FLAG_CONVERGED : 0);
 	model->n_iter = n_iter;
-	model->n_seen = rows->sum_w;
+	model->n_seen = s->sum_w;
 	model->log_likelihood = ll;
 	if (opts->verbose)
 		ereport(NOTICE,
@@ -303,16 +292,19 @@ failure_text(RunStatus st)
 }
 
 /*
- * Fit k components: n_init runs (one for a given start), each attempted up
- * to max_tries times.  Returns the best model, or NULL with *fail set.
+ * Fit k components (or refine "start"): n_init runs from fresh
+ * initialisations (one for given means or a start model), each attempted up
+ * to max_tries times.  Returns the run with the best final log-likelihood,
+ * or NULL with *fail set.
  */
 static Gmm *
-fit_k(const GmmRows *rows, int k, const GmmFitOptions *opts,
-	  RunOutcome *fail, const char *caller)
+fit_k(const GmmEmSource *src, const Gmm *start, int k,
+	  const GmmFitOptions *opts, RunOutcome *fail, const char *caller)
 {
 	pg_prng_state rng;
-	int			n_runs = (opts->init == GMM_INIT_GIVEN) ? 1 : opts->n_init;
-	int			max_tries = (opts->init == GMM_INIT_GIVEN) ? 1 : opts->max_tries;
+	bool		given = (start != NULL || opts->init == GMM_INIT_GIVEN);
+	int			n_runs = given ? 1 : opts->n_init;
+	int			max_tries = given ? 1 : opts->max_tries;
 	Gmm		   *best = NULL;
 	MemoryContext run_cxt,
 				iter_cxt,
@@ -335,12 +327,18 @@ fit_k(const GmmRows *rows, int k, const GmmFitOptions *opts,
 
 			MemoryContextReset(run_cxt);
 			old = MemoryContextSwitchTo(run_cxt);
-			m = gmm_init_model(rows, k, opts, &rng);
-			bad = bad_component(m, palloc(sizeof(double) * rows->d * rows->d));
+			if (start != NULL)
+			{
+				m = palloc(VARSIZE(start));
+				memcpy(m, start, VARSIZE(start));
+			}
+			else
+				m = gmm_init_model(src->rows(src->arg), k, opts, &rng);
+			bad = bad_component(m, palloc(sizeof(double) * m->d * m->d));
 			if (bad)
 				o.status = RUN_SINGULAR, o.component = bad;
 			else
-				o = em_run(rows, m, opts, run, iter_cxt, caller);
+				o = em_run(src, m, opts, run, iter_cxt, caller);
 			MemoryContextSwitchTo(old);
 			o.tries = t;
 			if (o.status == RUN_OK)
@@ -370,14 +368,15 @@ fit_k(const GmmRows *rows, int k, const GmmFitOptions *opts,
 /* Error for a k that could not be fitted */
 static void
 pg_attribute_noreturn()
-report_failure(const RunOutcome *fail, int k, const GmmFitOptions *opts,
-			   const char *caller)
+report_failure(const RunOutcome *fail, int k, bool from_start,
+			   const GmmFitOptions *opts, const char *caller)
 {
 	if (fail->status == RUN_SINGULAR)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s: the covariance of component %d of %d became singular",
 						caller, fail->component, k),
+				 from_start ? errdetail("The fit started from the given parameters.") :
 				 opts->init == GMM_INIT_GIVEN ?
 				 errdetail("The fit started from the given means.") :
 				 errdetail("All %d attempts from fresh initialisations failed.", fail->tries),
@@ -390,38 +389,21 @@ report_failure(const RunOutcome *fail, int k, const GmmFitOptions *opts,
 					 opts->reg_covar)));
 }
 
-/* Fit over the k range of opts and return the chosen model */
+/* Fit over the k range k_min .. k_max and return the chosen model */
 Gmm *
-gmm_em_fit(const GmmRows *rows, const GmmFitOptions *opts, const char *caller)
+gmm_em_drive(const GmmEmSource *src, const Gmm *start,
+			 const GmmFitOptions *opts, int k_max, const char *caller)
 {
-	int			k_min = opts->k_min,
-				k_max = opts->k_max;
-	int64		distinct = gmm_count_distinct_rows(rows, k_max);
+	int			k_min = opts->k_min;
 	Gmm		   *best = NULL;
 	double		best_crit = INFINITY;
 	RunOutcome	fail = {RUN_OK, 0, 0};
 	int			fail_k = k_min;
 
-	if (distinct < k_min)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s: fewer distinct rows (" INT64_FORMAT ") than components (%d)",
-						caller, distinct, k_min),
-				 errdetail("The input has " INT64_FORMAT " rows.", rows->n),
-				 errhint("Use fewer components, or fit more data.")));
-	if (distinct < k_max)
-	{
-		if (opts->verbose)
-			ereport(NOTICE,
-					(errmsg("%s: only " INT64_FORMAT " distinct rows: fitting k from %d to " INT64_FORMAT,
-							caller, distinct, k_min, distinct)));
-		k_max = (int) distinct;
-	}
-
 	for (int k = k_min; k <= k_max; k++)
 	{
 		RunOutcome	f = {RUN_OK, 0, 0};
-		Gmm		   *m = fit_k(rows, k, opts, &f, caller);
+		Gmm		   *m = fit_k(src, start, k, opts, &f, caller);
 		double		crit;
 
 		if (m == NULL)
@@ -448,7 +430,65 @@ gmm_em_fit(const GmmRows *rows, const GmmFitOptions *opts, const char *caller)
 			pfree(m);
 	}
 	if (best == NULL)
-		report_failure(&fail, fail_k, opts, caller);
+		report_failure(&fail, fail_k, start != NULL, opts, caller);
 	gmm_validate(best);
 	return best;
+}
+
+/* ---------------------------------------------------------------------
+ * Rows held in memory (gmm_fit)
+ * ---------------------------------------------------------------------
+ */
+
+/* The E-step over rows held in memory, in chunks the kernel can count */
+static GmmSuff *
+memory_estep(void *arg, const Gmm *m)
+{
+	const GmmRows *rows = (const GmmRows *) arg;
+	GmmPrepared *p = gmm_prepare(m, CurrentMemoryContext);
+	GmmSuff    *s = gmm_suff_alloc(m->cov_type, m->k, m->d, p->means);
+
+	for (int64 off = 0; off < rows->n; off += ESTEP_CHUNK)
+	{
+		int			cnt = (int) Min((int64) ESTEP_CHUNK, rows->n - off);
+
+		gmm_estep_accum(p, rows->X + (Size) off * rows->d,
+						rows->w ? rows->w + off : NULL, cnt, s);
+	}
+	return s;
+}
+
+/* The rows for initialisation and re-seeding: all of them */
+static const GmmRows *
+memory_rows(void *arg)
+{
+	return (const GmmRows *) arg;
+}
+
+/* Fit rows held in memory over the k range of opts */
+Gmm *
+gmm_em_fit(const GmmRows *rows, const GmmFitOptions *opts, const char *caller)
+{
+	GmmEmSource src = {memory_estep, memory_rows, (void *) rows, "row"};
+	int			k_min = opts->k_min,
+				k_max = opts->k_max;
+	int64		distinct = gmm_count_distinct_rows(rows, k_max);
+
+	if (distinct < k_min)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s: fewer distinct rows (" INT64_FORMAT ") than components (%d)",
+						caller, distinct, k_min),
+				 errdetail("The input has " INT64_FORMAT " rows.", rows->n),
+				 errhint("Use fewer components, or fit more data.")));
+	if (distinct < k_max)
+	{
+		if (opts->verbose)
+			ereport(NOTICE,
+					(errmsg("%s: only " INT64_FORMAT " distinct rows: fitting k from %d to " INT64_FORMAT,
+							caller, distinct, k_min, distinct)));
+		k_max = (int) distinct;
+	}
+
+	return gmm_em_drive(&src, NULL, opts, k_max, caller);
 }

@@ -1,23 +1,55 @@
 /*
  * emfit.h
- *	  The in-memory EM driver: fits a mixture to rows held in memory, with
- *	  n_init runs, retries when a covariance turns singular, re-seeding of
- *	  components that lose their mass, verbose progress NOTICEs, and the
- *	  choice of k over a range by BIC or AIC.
+ *	  The EM driver behind gmm_fit and gmm_train: n_init runs, retries when a
+ *	  covariance turns singular, re-seeding of components that lose their
+ *	  mass, verbose progress NOTICEs, and the choice of k over a range by BIC
+ *	  or AIC.  Where the rows live is up to a data source: gmm_fit holds them
+ *	  in memory, gmm_train runs one aggregate query per E-step.
  */
 #ifndef GMM_EMFIT_H
 #define GMM_EMFIT_H
 
 #include "gmm.h"
+#include "em.h"
 #include "init.h"
 #include "options.h"
 
+/* Where the EM driver gets its data from */
+typedef struct GmmEmSource
+{
+	/*
+	 * The E-step: the statistics of all rows under m, shifted by m's means
+	 * (see em.h), allocated in CurrentMemoryContext.
+	 */
+	GmmSuff    *(*estep) (void *arg, const Gmm *m);
+
+	/*
+	 * Rows held in memory (all of them or a sample) for the initial models
+	 * and for re-seeding; the source may build them at the first call.
+	 */
+	const GmmRows *(*rows) (void *arg);
+
+	void	   *arg;			/* passed to both */
+	const char *row_noun;		/* what rows() holds, for NOTICEs: "row" */
+} GmmEmSource;
+
 /*
- * Fit the rows with opts (k range in opts->k_min .. k_max; given start
- * already checked against rows->d).  Returns a validated model with fit
- * metadata (GMM_FLAG_FITTED, n_seen = rows->sum_w, log_likelihood = mean
- * log-likelihood per unit of weight of the returned model, n_iter,
- * converged), palloc'd in CurrentMemoryContext.  Errors name "caller".
+ * Fit every k from opts->k_min to k_max (at most opts->k_max, and no more
+ * than the distinct rows the caller checked), or refine "start" when not
+ * NULL (then k_min = k_max = start->k).  Returns a validated model with fit
+ * metadata (GMM_FLAG_FITTED, n_seen = the rows' total weight,
+ * log_likelihood = mean log-likelihood per unit of weight of the returned
+ * model, n_iter, converged), palloc'd in CurrentMemoryContext.  Errors name
+ * "caller".
+ */
+extern Gmm *gmm_em_drive(const GmmEmSource *src, const Gmm *start,
+						 const GmmFitOptions *opts, int k_max,
+						 const char *caller);
+
+/*
+ * gmm_em_drive over rows held in memory (k range in opts->k_min .. k_max,
+ * capped at the number of distinct rows; given start already checked
+ * against rows->d).
  */
 extern Gmm *gmm_em_fit(const GmmRows *rows, const GmmFitOptions *opts,
 					   const char *caller);

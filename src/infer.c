@@ -105,14 +105,8 @@ gmm_read_dims(ArrayType *a, int d, int *n, bool allow_all, const char *verb)
 double *
 gmm_read_values(ArrayType *a, int n, const char *what)
 {
-	Oid			t = ARR_ELEMTYPE(a);
 	int			cnt;
-	double	   *out;
 
-	if (t != FLOAT8OID && t != FLOAT4OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("%s must be float8[] or real[], not %s[]", what, format_type_be(t))));
 	if (ARR_NDIM(a) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -123,26 +117,8 @@ gmm_read_values(ArrayType *a, int n, const char *what)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s has %d element%s but dims has %d", what, cnt, cnt == 1 ? "" : "s", n),
 				 errhint("Pass one value for each dimension listed in dims, in the same order.")));
-	if (ARR_HASNULL(a) && array_contains_nulls(a))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not contain NULL elements", what),
-				 errhint("To fill in missing elements of a point, use gmm_impute.")));
-	out = palloc(sizeof(double) * n);
-	for (int i = 0; i < n; i++)
-	{
-		double		x = (t == FLOAT8OID) ? ((const double *) ARR_DATA_PTR(a))[i]
-			: (double) ((const float *) ARR_DATA_PTR(a))[i];
-
-		if (!isfinite(x))
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s not allowed in %s", isnan(x) ? "NaN" : "infinity", what),
-					 errdetail("Element %d is %s.", i + 1,
-							   isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity")));
-		out[i] = x;
-	}
-	return out;
+	/* element type, NULL, NaN and infinity checks */
+	return gmm_array_values(a, &cnt, what);
 }
 
 /* ---------------------------------------------------------------------

@@ -8,57 +8,18 @@
 
 #include <math.h>
 
-#include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/numeric.h"
 
 #include "gmm.h"
+#include "json.h"
 
 /* ---------------------------------------------------------------------
  * JSON text form
  * ---------------------------------------------------------------------
  */
-
-/* Append a double in shortest form that reads back exactly */
-static void
-append_double(StringInfo buf, double x)
-{
-	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-	double_to_shortest_decimal_buf(x, tmp);
-	appendStringInfoString(buf, tmp);
-}
-
-/* Append n doubles as a JSON array */
-static void
-append_vector(StringInfo buf, const double *v, int n)
-{
-	appendStringInfoChar(buf, '[');
-	for (int i = 0; i < n; i++)
-	{
-		if (i > 0)
-			appendStringInfoChar(buf, ',');
-		append_double(buf, v[i]);
-	}
-	appendStringInfoChar(buf, ']');
-}
-
-/* Append rows x cols doubles as a JSON array of arrays */
-static void
-append_matrix(StringInfo buf, const double *v, int rows, int cols)
-{
-	appendStringInfoChar(buf, '[');
-	for (int r = 0; r < rows; r++)
-	{
-		if (r > 0)
-			appendStringInfoChar(buf, ',');
-		append_vector(buf, v + (Size) r * cols, cols);
-	}
-	appendStringInfoChar(buf, ']');
-}
 
 /* The JSON text of a model */
 static char *
@@ -72,9 +33,9 @@ gmm_to_cstring(const Gmm *m)
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"covariance_type\":\"%s\",\"n_components\":%d,\"dimension\":%d,\"weights\":",
 					 gmm_cov_type_name(m->cov_type), k, d);
-	append_vector(&buf, GMM_WEIGHTS(m), k);
+	gmm_json_append_vector(&buf, GMM_WEIGHTS(m), k);
 	appendStringInfoString(&buf, ",\"means\":");
-	append_matrix(&buf, GMM_MEANS(m), k, d);
+	gmm_json_append_matrix(&buf, GMM_MEANS(m), k, d);
 	appendStringInfoString(&buf, ",\"covariances\":");
 	switch (m->cov_type)
 	{
@@ -84,26 +45,26 @@ gmm_to_cstring(const Gmm *m)
 			{
 				if (j > 0)
 					appendStringInfoChar(&buf, ',');
-				append_matrix(&buf, c + (Size) j * d * d, d, d);
+				gmm_json_append_matrix(&buf, c + (Size) j * d * d, d, d);
 			}
 			appendStringInfoChar(&buf, ']');
 			break;
 		case GMM_COV_DIAG:
-			append_matrix(&buf, c, k, d);
+			gmm_json_append_matrix(&buf, c, k, d);
 			break;
 		case GMM_COV_SPHERICAL:
-			append_vector(&buf, c, k);
+			gmm_json_append_vector(&buf, c, k);
 			break;
 		case GMM_COV_TIED:
-			append_matrix(&buf, c, d, d);
+			gmm_json_append_matrix(&buf, c, d, d);
 			break;
 	}
 	if (GMM_IS_FITTED(m))
 	{
 		appendStringInfoString(&buf, ",\"fit\":{\"n_rows\":");
-		append_double(&buf, m->n_seen);
+		gmm_json_append_double(&buf, m->n_seen);
 		appendStringInfoString(&buf, ",\"log_likelihood\":");
-		append_double(&buf, m->log_likelihood);
+		gmm_json_append_double(&buf, m->log_likelihood);
 		appendStringInfo(&buf, ",\"n_iter\":%d,\"converged\":%s}",
 						 m->n_iter, (m->flags & GMM_FLAG_CONVERGED) ? "true" : "false");
 	}
@@ -111,92 +72,11 @@ gmm_to_cstring(const Gmm *m)
 	return buf.data;
 }
 
-/* Error for a malformed JSON model */
-#define json_error(...) \
-	ereport(ERROR, \
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
-			 errmsg("invalid gmm: " __VA_ARGS__), \
-			 errhint("A gmm is a JSON object with keys \"covariance_type\", \"weights\", \"means\" and \"covariances\".")))
-
-/* A jsonb number as a double */
-static double
-jnum(const JsonbValue *v, const char *key)
-{
-	if (v->type != jbvNumeric)
-		json_error("\"%s\" must contain only numbers", key);
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-											  NumericGetDatum(v->val.numeric)));
-}
-
-/* The container of a nested jsonb array, checking its length */
-static JsonbContainer *
-jarray(const JsonbValue *v, int expected, const char *key, const char *what)
-{
-	JsonbContainer *jc;
-
-	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
-		JsonContainerIsScalar(v->val.binary.data))
-		json_error("\"%s\" must be an array (%s)", key, what);
-	jc = v->val.binary.data;
-	if ((int) JsonContainerSize(jc) != expected)
-		json_error("\"%s\" has %d elements where %d %s were expected",
-				   key, (int) JsonContainerSize(jc), expected, what);
-	return jc;
-}
-
-/*
- * Read a nested array of numbers of shape dims[0] x ... x dims[ndims-1]
- * into out (row-major); returns the number of values read.
- */
-static Size
-jread(const JsonbValue *v, const int *dims, int ndims, const char *key,
-	  const char *const *what, double *out)
-{
-	JsonbContainer *jc = jarray(v, dims[0], key, what[0]);
-	Size		n = 0;
-
-	for (int i = 0; i < dims[0]; i++)
-	{
-		JsonbValue *e = getIthJsonbValueFromContainer(jc, i);
-
-		if (ndims == 1)
-			out[n++] = jnum(e, key);
-		else
-			n += jread(e, dims + 1, ndims - 1, key, what + 1, out + n);
-	}
-	return n;
-}
-
-/* The length of the outer array in a jsonb value, or error */
-static int
-jlength(const JsonbValue *v, const char *key)
-{
-	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
-		JsonContainerIsScalar(v->val.binary.data))
-		json_error("\"%s\" must be an array", key);
-	return (int) JsonContainerSize(v->val.binary.data);
-}
-
-/* An integer from a jsonb number */
-static int
-jint(const JsonbValue *v, const char *key)
-{
-	double		x = jnum(v, key);
-
-	if (x != floor(x) || x < 0 || x > PG_INT32_MAX)
-		json_error("\"%s\" must be a non-negative integer", key);
-	return (int) x;
-}
-
-/* Copy a jsonb value (scalar or container reference) */
-static JsonbValue *
-jcopy(const JsonbValue *v)
-{
-	JsonbValue *c = palloc(sizeof(JsonbValue));
-
-	*c = *v;
-	return c;
-}
+/* Errors of the text form */
+static const GmmJsonContext gmm_json = {
+	"gmm",
+	"A gmm is a JSON object with keys \"covariance_type\", \"weights\", \"means\" and \"covariances\"."
+};
 
 /* Read the optional "fit" object into m */
 static void
@@ -212,7 +92,7 @@ read_fit(const JsonbValue *fv, Gmm *m)
 				seen_conv = false;
 
 	if (fv->type != jbvBinary || !JsonContainerIsObject(fv->val.binary.data))
-		json_error("\"fit\" must be an object");
+		gmm_json_error(&gmm_json, "\"fit\" must be an object");
 	it = JsonbIteratorInit(fv->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
@@ -221,25 +101,25 @@ read_fit(const JsonbValue *fv, Gmm *m)
 		else if (tok == WJB_VALUE)
 		{
 			if (strcmp(key, "n_rows") == 0)
-				m->n_seen = jnum(&v, "fit.n_rows"), seen_rows = true;
+				m->n_seen = gmm_json_number(&gmm_json, &v, "fit.n_rows"), seen_rows = true;
 			else if (strcmp(key, "log_likelihood") == 0)
-				m->log_likelihood = jnum(&v, "fit.log_likelihood"), seen_ll = true;
+				m->log_likelihood = gmm_json_number(&gmm_json, &v, "fit.log_likelihood"), seen_ll = true;
 			else if (strcmp(key, "n_iter") == 0)
-				m->n_iter = jint(&v, "fit.n_iter"), seen_iter = true;
+				m->n_iter = (int) gmm_json_integer(&gmm_json, &v, "fit.n_iter", PG_INT32_MAX), seen_iter = true;
 			else if (strcmp(key, "converged") == 0)
 			{
 				if (v.type != jbvBool)
-					json_error("\"fit.converged\" must be true or false");
+					gmm_json_error(&gmm_json, "\"fit.converged\" must be true or false");
 				if (v.val.boolean)
 					m->flags |= GMM_FLAG_CONVERGED;
 				seen_conv = true;
 			}
 			else
-				json_error("unknown key \"fit.%s\"", key);
+				gmm_json_error(&gmm_json, "unknown key \"fit.%s\"", key);
 		}
 	}
 	if (!(seen_rows && seen_ll && seen_iter && seen_conv))
-		json_error("\"fit\" needs \"n_rows\", \"log_likelihood\", \"n_iter\" and \"converged\"");
+		gmm_json_error(&gmm_json, "\"fit\" needs \"n_rows\", \"log_likelihood\", \"n_iter\" and \"converged\"");
 	m->flags |= GMM_FLAG_FITTED;
 }
 
@@ -258,13 +138,13 @@ gmm_from_jsonb(Jsonb *jb)
 	char	   *type_name = NULL;
 	int			nk = -1,
 				nd = -1,
+				n_means,
 				k,
 				d,
 				cov_type;
 	Gmm		   *m;
 
-	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
-		json_error("not a JSON object");
+	gmm_json_check_object(&gmm_json, jb);
 
 	it = JsonbIteratorInit(&jb->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
@@ -276,41 +156,44 @@ gmm_from_jsonb(Jsonb *jb)
 			if (strcmp(key, "covariance_type") == 0)
 			{
 				if (v.type != jbvString)
-					json_error("\"covariance_type\" must be a string");
+					gmm_json_error(&gmm_json, "\"covariance_type\" must be a string");
 				type_name = pnstrdup(v.val.string.val, v.val.string.len);
 			}
 			else if (strcmp(key, "n_components") == 0)
-				nk = jint(&v, key);
+				nk = (int) gmm_json_integer(&gmm_json, &v, key, PG_INT32_MAX);
 			else if (strcmp(key, "dimension") == 0)
-				nd = jint(&v, key);
+				nd = (int) gmm_json_integer(&gmm_json, &v, key, PG_INT32_MAX);
 			else if (strcmp(key, "weights") == 0)
-				jw = jcopy(&v);
+				jw = gmm_json_copy(&v);
 			else if (strcmp(key, "means") == 0)
-				jm = jcopy(&v);
+				jm = gmm_json_copy(&v);
 			else if (strcmp(key, "covariances") == 0)
-				jc = jcopy(&v);
+				jc = gmm_json_copy(&v);
 			else if (strcmp(key, "fit") == 0)
-				jf = jcopy(&v);
+				jf = gmm_json_copy(&v);
 			else
-				json_error("unknown key \"%s\"", key);
+				gmm_json_error(&gmm_json, "unknown key \"%s\"", key);
 		}
 	}
 	if (type_name == NULL || jw == NULL || jm == NULL || jc == NULL)
-		json_error("missing key \"%s\"",
-				   type_name == NULL ? "covariance_type" : jw == NULL ? "weights" :
-				   jm == NULL ? "means" : "covariances");
+		gmm_json_error(&gmm_json, "missing key \"%s\"",
+					   type_name == NULL ? "covariance_type" : jw == NULL ? "weights" :
+					   jm == NULL ? "means" : "covariances");
 
 	cov_type = gmm_parse_cov_type(type_name);
-	k = jlength(jw, "weights");
+	k = gmm_json_length(&gmm_json, jw, "weights");
 	if (k == 0)
-		json_error("\"weights\" is empty");
-	if (jlength(jm, "means") != k)
-		json_error("\"means\" has %d rows but there are %d weights", jlength(jm, "means"), k);
-	d = jlength(getIthJsonbValueFromContainer(jm->val.binary.data, 0), "means");
+		gmm_json_error(&gmm_json, "\"weights\" is empty");
+	n_means = gmm_json_length(&gmm_json, jm, "means");
+	if (n_means != k)
+		gmm_json_error(&gmm_json, "\"means\" has %d rows but there are %d weights",
+					   n_means, k);
+	d = gmm_json_length(&gmm_json,
+						getIthJsonbValueFromContainer(jm->val.binary.data, 0), "means");
 	if (nk >= 0 && nk != k)
-		json_error("\"n_components\" is %d but there are %d weights", nk, k);
+		gmm_json_error(&gmm_json, "\"n_components\" is %d but there are %d weights", nk, k);
 	if (nd >= 0 && nd != d)
-		json_error("\"dimension\" is %d but the means have %d elements", nd, d);
+		gmm_json_error(&gmm_json, "\"dimension\" is %d but the means have %d elements", nd, d);
 	gmm_check_shape(k, d);
 
 	m = gmm_alloc(cov_type, k, d);
@@ -323,24 +206,24 @@ gmm_from_jsonb(Jsonb *jb)
 		int			dims[3];
 
 		dims[0] = k;
-		jread(jw, dims, 1, "weights", wv, GMM_WEIGHTS(m));
+		gmm_json_read(&gmm_json, jw, dims, 1, "weights", wv, GMM_WEIGHTS(m));
 		dims[1] = d;
-		jread(jm, dims, 2, "means", mv, GMM_MEANS(m));
+		gmm_json_read(&gmm_json, jm, dims, 2, "means", mv, GMM_MEANS(m));
 		switch (cov_type)
 		{
 			case GMM_COV_FULL:
 				dims[2] = d;
-				jread(jc, dims, 3, "covariances", fv, GMM_COVS(m));
+				gmm_json_read(&gmm_json, jc, dims, 3, "covariances", fv, GMM_COVS(m));
 				break;
 			case GMM_COV_DIAG:
-				jread(jc, dims, 2, "covariances", dv, GMM_COVS(m));
+				gmm_json_read(&gmm_json, jc, dims, 2, "covariances", dv, GMM_COVS(m));
 				break;
 			case GMM_COV_SPHERICAL:
-				jread(jc, dims, 1, "covariances", sv, GMM_COVS(m));
+				gmm_json_read(&gmm_json, jc, dims, 1, "covariances", sv, GMM_COVS(m));
 				break;
 			case GMM_COV_TIED:
 				dims[0] = d;
-				jread(jc, dims, 2, "covariances", fv + 1, GMM_COVS(m));
+				gmm_json_read(&gmm_json, jc, dims, 2, "covariances", fv + 1, GMM_COVS(m));
 				break;
 		}
 	}

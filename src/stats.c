@@ -7,14 +7,13 @@
 
 #include <math.h>
 
-#include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
-#include "utils/numeric.h"
 
+#include "json.h"
 #include "stats.h"
 
 /* the gmm type's own I/O functions (model.c) */
@@ -259,41 +258,6 @@ check_stats_values(GmmStats *s)
  * ---------------------------------------------------------------------
  */
 
-/* Append a double in shortest form that reads back exactly */
-static void
-append_double(StringInfo buf, double x)
-{
-	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-	double_to_shortest_decimal_buf(x, tmp);
-	appendStringInfoString(buf, tmp);
-}
-
-/* Append rows x cols doubles as a JSON array of arrays (or a flat array if rows < 0) */
-static void
-append_values(StringInfo buf, const double *v, int rows, int cols)
-{
-	int			outer = rows < 0 ? 1 : rows;
-
-	if (rows >= 0)
-		appendStringInfoChar(buf, '[');
-	for (int r = 0; r < outer; r++)
-	{
-		if (r > 0)
-			appendStringInfoChar(buf, ',');
-		appendStringInfoChar(buf, '[');
-		for (int i = 0; i < cols; i++)
-		{
-			if (i > 0)
-				appendStringInfoChar(buf, ',');
-			append_double(buf, v[(Size) r * cols + i]);
-		}
-		appendStringInfoChar(buf, ']');
-	}
-	if (rows >= 0)
-		appendStringInfoChar(buf, ']');
-}
-
 /* The JSON text of statistics */
 static char *
 gmm_stats_to_cstring(GmmStats *s)
@@ -305,15 +269,15 @@ gmm_stats_to_cstring(GmmStats *s)
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"covariance_type\":\"%s\",\"n_components\":%d,\"dimension\":%d,\"n_rows\":" INT64_FORMAT ",\"sum_weights\":",
 					 gmm_cov_type_name(s->cov_type), k, d, s->n_rows);
-	append_double(&buf, s->sum_w);
+	gmm_json_append_double(&buf, s->sum_w);
 	appendStringInfoString(&buf, ",\"sum_log_likelihood\":");
-	append_double(&buf, s->sum_ll);
+	gmm_json_append_double(&buf, s->sum_ll);
 	appendStringInfoString(&buf, ",\"nk\":");
-	append_values(&buf, GMM_STATS_NK(s), -1, k);
+	gmm_json_append_vector(&buf, GMM_STATS_NK(s), k);
 	appendStringInfoString(&buf, ",\"s1\":");
-	append_values(&buf, GMM_STATS_S1(s), k, d);
+	gmm_json_append_matrix(&buf, GMM_STATS_S1(s), k, d);
 	appendStringInfoString(&buf, ",\"s2\":");
-	append_values(&buf, GMM_STATS_S2(s), k, (int) gmm_s2_count(s->cov_type, d));
+	gmm_json_append_matrix(&buf, GMM_STATS_S2(s), k, (int) gmm_s2_count(s->cov_type, d));
 	appendStringInfoString(&buf, ",\"model\":");
 	appendStringInfoString(&buf, DatumGetCString(DirectFunctionCall1(gmm_out,
 																	 PointerGetDatum(GMM_STATS_MODEL(s)))));
@@ -321,63 +285,15 @@ gmm_stats_to_cstring(GmmStats *s)
 	return buf.data;
 }
 
-/* Error for malformed JSON statistics */
-#define json_error(...) \
-	ereport(ERROR, \
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION), \
-			 errmsg("invalid gmm_stats: " __VA_ARGS__), \
-			 errhint("A gmm_stats value is a JSON object with keys \"n_rows\", \"sum_weights\", \"sum_log_likelihood\", \"nk\", \"s1\", \"s2\" and \"model\".")))
-
-/* A jsonb number as a double */
-static double
-jnum(const JsonbValue *v, const char *key)
-{
-	if (v->type != jbvNumeric)
-		json_error("\"%s\" must contain only numbers", key);
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-											  NumericGetDatum(v->val.numeric)));
-}
-
-/* The container of a jsonb array of the expected length */
-static JsonbContainer *
-jarray(const JsonbValue *v, int expected, const char *key)
-{
-	JsonbContainer *jc;
-
-	if (v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
-		JsonContainerIsScalar(v->val.binary.data))
-		json_error("\"%s\" must be an array", key);
-	jc = v->val.binary.data;
-	if ((int) JsonContainerSize(jc) != expected)
-		json_error("\"%s\" has an array of %d elements where %d were expected",
-				   key, (int) JsonContainerSize(jc), expected);
-	return jc;
-}
-
-/* Read rows x cols numbers (a flat array if rows < 0) into out */
-static void
-jread(const JsonbValue *v, int rows, int cols, const char *key, double *out)
-{
-	if (rows < 0)
-	{
-		JsonbContainer *jc = jarray(v, cols, key);
-
-		for (int i = 0; i < cols; i++)
-			out[i] = jnum(getIthJsonbValueFromContainer(jc, i), key);
-	}
-	else
-	{
-		JsonbContainer *jc = jarray(v, rows, key);
-
-		for (int r = 0; r < rows; r++)
-			jread(getIthJsonbValueFromContainer(jc, r), -1, cols,
-				  key, out + (Size) r * cols);
-	}
-}
+/* Errors of the text form */
+static const GmmJsonContext stats_json = {
+	"gmm_stats",
+	"A gmm_stats value is a JSON object with keys \"n_rows\", \"sum_weights\", \"sum_log_likelihood\", \"nk\", \"s1\", \"s2\" and \"model\"."
+};
 
 /* Error context while the embedded model is read */
 static void
-model_error_context(void *arg)
+model_error_context(void *arg pg_attribute_unused())
 {
 	errcontext("in the \"model\" of a gmm_stats value");
 }
@@ -390,7 +306,7 @@ read_model(const JsonbValue *v)
 	Gmm		   *m;
 
 	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
-		json_error("\"model\" must be a JSON object");
+		gmm_json_error(&stats_json, "\"model\" must be a JSON object");
 	cb.callback = model_error_context;
 	cb.arg = NULL;
 	cb.previous = error_context_stack;
@@ -408,6 +324,9 @@ gmm_stats_from_jsonb(Jsonb *jb)
 	static const char *const keys[] = {
 		"n_rows", "sum_weights", "sum_log_likelihood", "nk", "s1", "s2", "model"
 	};
+	static const char *const nkw[] = {"component weights"};
+	static const char *const s1w[] = {"components", "first moments"};
+	static const char *const s2w[] = {"components", "second moments"};
 	JsonbValue *vals[lengthof(keys)] = {0};
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -416,12 +335,11 @@ gmm_stats_from_jsonb(Jsonb *jb)
 	char	   *type_name = NULL;
 	int			nk = -1,
 				nd = -1;
-	double		rows;
+	int			dims[2];
 	Gmm		   *m;
 	GmmStats   *s;
 
-	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
-		json_error("not a JSON object");
+	gmm_json_check_object(&stats_json, jb);
 	it = JsonbIteratorInit(&jb->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
@@ -437,53 +355,50 @@ gmm_stats_from_jsonb(Jsonb *jb)
 		if (strcmp(key, "covariance_type") == 0)
 		{
 			if (v.type != jbvString)
-				json_error("\"covariance_type\" must be a string");
+				gmm_json_error(&stats_json, "\"covariance_type\" must be a string");
 			type_name = pnstrdup(v.val.string.val, v.val.string.len);
 			continue;
 		}
-		if (strcmp(key, "n_components") == 0 || strcmp(key, "dimension") == 0)
+		if (strcmp(key, "n_components") == 0)
 		{
-			double		x = jnum(&v, key);
-
-			if (x != floor(x) || x < 0 || x > PG_INT32_MAX)
-				json_error("\"%s\" must be a non-negative integer", key);
-			if (key[0] == 'n')
-				nk = (int) x;
-			else
-				nd = (int) x;
+			nk = (int) gmm_json_integer(&stats_json, &v, key, PG_INT32_MAX);
+			continue;
+		}
+		if (strcmp(key, "dimension") == 0)
+		{
+			nd = (int) gmm_json_integer(&stats_json, &v, key, PG_INT32_MAX);
 			continue;
 		}
 		for (i = 0; i < (int) lengthof(keys); i++)
 			if (strcmp(key, keys[i]) == 0)
 				break;
 		if (i == (int) lengthof(keys))
-			json_error("unknown key \"%s\"", key);
-		vals[i] = palloc(sizeof(JsonbValue));
-		*vals[i] = v;
+			gmm_json_error(&stats_json, "unknown key \"%s\"", key);
+		vals[i] = gmm_json_copy(&v);
 	}
 	for (int i = 0; i < (int) lengthof(keys); i++)
 		if (vals[i] == NULL)
-			json_error("missing key \"%s\"", keys[i]);
+			gmm_json_error(&stats_json, "missing key \"%s\"", keys[i]);
 
 	m = read_model(vals[6]);
 	if (type_name != NULL && gmm_parse_cov_type(type_name) != m->cov_type)
-		json_error("\"covariance_type\" is \"%s\" but the model's is \"%s\"",
+		gmm_json_error(&stats_json, "\"covariance_type\" is \"%s\" but the model's is \"%s\"",
 				   type_name, gmm_cov_type_name(m->cov_type));
 	if (nk >= 0 && nk != m->k)
-		json_error("\"n_components\" is %d but the model has %d components", nk, m->k);
+		gmm_json_error(&stats_json, "\"n_components\" is %d but the model has %d components", nk, m->k);
 	if (nd >= 0 && nd != m->d)
-		json_error("\"dimension\" is %d but the model has dimension %d", nd, m->d);
+		gmm_json_error(&stats_json, "\"dimension\" is %d but the model has dimension %d", nd, m->d);
 
 	s = gmm_stats_alloc(m, gmm_stats_fingerprint(m));
-	rows = jnum(vals[0], "n_rows");
-	if (rows != floor(rows) || rows < 0 || rows > (double) PG_INT64_MAX / 2)
-		json_error("\"n_rows\" must be a non-negative integer");
-	s->n_rows = (int64) rows;
-	s->sum_w = jnum(vals[1], "sum_weights");
-	s->sum_ll = jnum(vals[2], "sum_log_likelihood");
-	jread(vals[3], -1, s->k, "nk", GMM_STATS_NK(s));
-	jread(vals[4], s->k, s->d, "s1", GMM_STATS_S1(s));
-	jread(vals[5], s->k, (int) gmm_s2_count(s->cov_type, s->d), "s2", GMM_STATS_S2(s));
+	s->n_rows = gmm_json_integer(&stats_json, vals[0], "n_rows", PG_INT64_MAX / 2);
+	s->sum_w = gmm_json_number(&stats_json, vals[1], "sum_weights");
+	s->sum_ll = gmm_json_number(&stats_json, vals[2], "sum_log_likelihood");
+	dims[0] = s->k;
+	dims[1] = s->d;
+	gmm_json_read(&stats_json, vals[3], dims, 1, "nk", nkw, GMM_STATS_NK(s));
+	gmm_json_read(&stats_json, vals[4], dims, 2, "s1", s1w, GMM_STATS_S1(s));
+	dims[1] = (int) gmm_s2_count(s->cov_type, s->d);
+	gmm_json_read(&stats_json, vals[5], dims, 2, "s2", s2w, GMM_STATS_S2(s));
 	check_stats_values(s);
 	return s;
 }

@@ -5,12 +5,12 @@
  *	  friends from init.c) or is given; then every iteration is one SPI query
  *	  "SELECT gmm_stats_agg($1, x) FROM source", which PostgreSQL may run as
  *	  a parallel aggregate or push down to foreign servers, followed by the
- *	  M-step here.  Memory is bounded by the sample and the model, never by
- *	  the number of rows.
+ *	  M-step: this file is the data source of the EM driver in emfit.c.
+ *	  Memory is bounded by the sample and the model, never by the number of
+ *	  rows.
  */
 #include "postgres.h"
 
-#include <float.h>
 #include <math.h>
 
 #include "catalog/namespace.h"
@@ -22,12 +22,10 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/regproc.h"
 
 #include "emfit.h"
 #include "init.h"
-#include "linalg.h"
 #include "options.h"
 #include "stats.h"
 
@@ -321,43 +319,6 @@ draw_sample(Train *t, pg_prng_state *rng, MemoryContext keep)
 	t->have_sample = true;
 }
 
-/*
- * 0 when every parameter of m is finite and every covariance positive
- * definite, else the 1-based number of the first bad component.
- */
-static int
-bad_component(const Gmm *m)
-{
-	int			k = m->k,
-				d = m->d;
-	int			nmat = m->cov_type == GMM_COV_FULL ? k : m->cov_type == GMM_COV_TIED ? 1 : 0;
-	Size		nc = gmm_cov_count(m->cov_type, k, d);
-	const double *c = GMM_COVS(m);
-	double	   *work;
-
-	for (int j = 0; j < k; j++)
-	{
-		if (!isfinite(GMM_WEIGHTS(m)[j]))
-			return j + 1;
-		for (int i = 0; i < d; i++)
-			if (!isfinite(GMM_MEANS(m)[(Size) j * d + i]))
-				return j + 1;
-	}
-	for (Size i = 0; i < nc; i++)
-		if (!isfinite(c[i]) || (nmat == 0 && !(c[i] > 0.0)))
-			return (m->cov_type == GMM_COV_DIAG) ? (int) (i / d) + 1 :
-				(m->cov_type == GMM_COV_SPHERICAL) ? (int) i + 1 : 1;
-	work = palloc(sizeof(double) * d * d);
-	for (int j = 0; j < nmat; j++)
-	{
-		memcpy(work, c + (Size) j * d * d, sizeof(double) * d * d);
-		if (gmm_cholesky(work, d) != 0)
-			return j + 1;
-	}
-	pfree(work);
-	return 0;
-}
-
 /* The statistics of all rows under m: one run of the aggregate query */
 static GmmStats *
 collect_stats(Train *t, const Gmm *m, MemoryContext into)
@@ -392,253 +353,25 @@ collect_stats(Train *t, const Gmm *m, MemoryContext into)
 	return s;
 }
 
-/*
- * Component j lost its mass: as gmm_fit does, move its mean to the row the
- * model explains worst (here: of the sample), give it the weight 1/k (before
- * the weights are normalised again) and the mean covariance of the
- * components that kept their mass (live[i]).
- */
-static void
-reseed_component(Train *t, Gmm *m, int j, const bool *live, MemoryContext cxt)
+/* The E-step of the EM driver: one run of the aggregate query */
+static GmmSuff *
+train_estep(void *arg, const Gmm *m)
 {
-	int			k = m->k,
-				d = m->d;
-	GmmPrepared *p = gmm_prepare(m, cxt);
-	double	   *lp = MemoryContextAlloc(cxt, sizeof(double) * k);
-	double		worst = INFINITY,
-				wsum = 0.0;
-	int64		wr = 0;
-	double	   *wt = GMM_WEIGHTS(m);
-	int			nlive = 0;
+	GmmSuff    *view = palloc(sizeof(GmmSuff));
 
-	for (int64 r = 0; r < t->sample.n; r++)
-	{
-		double		ll = gmm_point_logpdf(p, t->sample.X + (Size) r * d, lp);
-
-		if (ll < worst)
-			worst = ll, wr = r;
-	}
-	memcpy(GMM_MEANS(m) + (Size) j * d, t->sample.X + (Size) wr * d, sizeof(double) * d);
-	if (m->cov_type != GMM_COV_TIED)
-	{
-		Size		per = (m->cov_type == GMM_COV_FULL) ? (Size) d * d :
-			(m->cov_type == GMM_COV_DIAG) ? (Size) d : 1;
-		double	   *cj = GMM_COVS(m) + j * per;
-
-		for (int i = 0; i < k; i++)
-			nlive += live[i];
-		if (nlive > 0)
-		{
-			memset(cj, 0, sizeof(double) * per);
-			for (int i = 0; i < k; i++)
-				if (live[i])
-					for (Size c = 0; c < per; c++)
-						cj[c] += GMM_COVS(m)[i * per + c] / nlive;
-		}
-	}
-	wt[j] = 1.0 / k;
-	for (int i = 0; i < k; i++)
-		wsum += wt[i];
-	for (int i = 0; i < k; i++)
-		wt[i] /= wsum;
+	gmm_stats_view(collect_stats((Train *) arg, m, CurrentMemoryContext), view);
+	return view;
 }
 
-/* How an EM run ended */
-typedef enum RunStatus
+/* The rows for initialisation and re-seeding: the sample, drawn at first use */
+static const GmmRows *
+train_rows(void *arg)
 {
-	RUN_OK,
-	RUN_SINGULAR,				/* a covariance is not positive definite */
-	RUN_NONFINITE				/* the log-likelihood is not finite */
-} RunStatus;
+	Train	   *t = (Train *) arg;
 
-/*
- * One EM run from m (updated in place to the final model, with fit
- * metadata): iterate until the mean log-likelihood per row changes by less
- * than tol or max_iter iterations have run, exactly as gmm_fit does, then
- * one more pass for the log-likelihood of the final model.  *bad receives
- * the failing component of a singular run.
- */
-static RunStatus
-em_run(Train *t, Gmm *m, int init_no, int *bad, MemoryContext iter_cxt)
-{
-	const GmmFitOptions *opts = &t->opts;
-	double		ll_prev = -INFINITY,
-				ll = -INFINITY;
-	bool		converged = false;
-	int			n_iter = 0;
-	GmmStats   *s;
-	MemoryContext old;
-
-	for (int iter = 1; iter <= opts->max_iter; iter++)
-	{
-		GmmSuff		view;
-		Gmm		   *next;
-		int			n_empty;
-		bool		reseeded = false;
-
-		CHECK_FOR_INTERRUPTS();
-		MemoryContextReset(iter_cxt);
-		old = MemoryContextSwitchTo(iter_cxt);
-		s = collect_stats(t, m, iter_cxt);
-		ll = s->sum_ll / s->sum_w;
-		if (!isfinite(ll))
-		{
-			MemoryContextSwitchTo(old);
-			return RUN_NONFINITE;
-		}
-		gmm_stats_view(s, &view);
-		next = gmm_mstep(&view, m, opts->reg_covar, &n_empty);
-		if ((*bad = bad_component(next)) != 0)
-		{
-			MemoryContextSwitchTo(old);
-			return RUN_SINGULAR;
-		}
-		memcpy(m, next, VARSIZE(next));
-		n_iter = iter;
-
-		if (n_empty > 0)
-		{
-			double		total = 0.0,
-						nk_min;
-			bool	   *live = palloc(sizeof(bool) * m->k);
-
-			if (!t->have_sample)
-				draw_sample(t, &t->rng, t->keep_cxt);
-			/* the same threshold as gmm_mstep */
-			for (int j = 0; j < m->k; j++)
-				total += view.nk[j];
-			nk_min = 10.0 * DBL_EPSILON * Max(total, 1.0);
-			for (int j = 0; j < m->k; j++)
-				live[j] = (view.nk[j] >= nk_min);
-			for (int j = 0; j < m->k; j++)
-				if (!live[j])
-				{
-					reseed_component(t, m, j, live, iter_cxt);
-					reseeded = true;
-					if (opts->verbose)
-						ereport(NOTICE,
-								(errmsg("%s: k=%d, init %d, iteration %d: component %d lost all its weight and was re-seeded at the worst-fitted sample row",
-										t->caller, m->k, init_no, iter, j + 1)));
-				}
-		}
-		MemoryContextSwitchTo(old);
-
-		if (opts->verbose)
-		{
-			if (iter == 1)
-				ereport(NOTICE,
-						(errmsg("%s: k=%d, init %d, iteration %d: mean log-likelihood %.6f",
-								t->caller, m->k, init_no, iter, ll)));
-			else
-				ereport(NOTICE,
-						(errmsg("%s: k=%d, init %d, iteration %d: mean log-likelihood %.6f, change %.3g",
-								t->caller, m->k, init_no, iter, ll, ll - ll_prev)));
-		}
-		if (!reseeded && fabs(ll - ll_prev) < opts->tol)
-		{
-			converged = true;
-			break;
-		}
-		ll_prev = reseeded ? -INFINITY : ll;
-	}
-
-	/* the log-likelihood of the final model */
-	MemoryContextReset(iter_cxt);
-	s = collect_stats(t, m, iter_cxt);
-	ll = s->sum_ll / s->sum_w;
-	if (!isfinite(ll))
-		return RUN_NONFINITE;
-	gmm_canonicalize(m);
-	m->flags = GMM_FLAG_FITTED | (converged ? GMM_FLAG_CONVERGED : 0);
-	m->n_iter = n_iter;
-	m->n_seen = s->sum_w;
-	m->log_likelihood = ll;
-	if (opts->verbose)
-		ereport(NOTICE,
-				(errmsg("%s: k=%d, init %d: %s after %d iterations, mean log-likelihood %.6f",
-						t->caller, m->k, init_no, converged ? "converged" : "did not converge",
-						n_iter, ll)));
-	return RUN_OK;
-}
-
-/* Describe a failed run */
-static const char *
-failure_text(RunStatus st)
-{
-	return st == RUN_SINGULAR ? "a covariance became singular" :
-		"the log-likelihood became infinite";
-}
-
-/*
- * Fit k components (or refine "start"): n_init runs from fresh
- * initialisations on the sample, each attempted up to max_tries times when
- * a covariance turns singular; the run with the best final log-likelihood
- * wins.  Returns the model in CurrentMemoryContext, or NULL when every
- * attempt failed (*fail, *fail_bad and *fail_tries say how).
- */
-static Gmm *
-train_k(Train *t, int k, const Gmm *start, RunStatus *fail, int *fail_bad,
-		int *fail_tries)
-{
-	const GmmFitOptions *opts = &t->opts;
-	bool		given = (start != NULL || opts->init == GMM_INIT_GIVEN);
-	int			n_runs = given ? 1 : opts->n_init;
-	int			max_tries = given ? 1 : opts->max_tries;
-	MemoryContext run_cxt,
-				iter_cxt,
-				old;
-	Gmm		   *best = NULL;
-
-	/* the same seed for every k: a k in a range fits as it would alone */
-	pg_prng_seed(&t->rng, (uint64) opts->seed);
-	run_cxt = AllocSetContextCreate(CurrentMemoryContext, "gmm_train run",
-									ALLOCSET_DEFAULT_SIZES);
-	iter_cxt = AllocSetContextCreate(CurrentMemoryContext, "gmm_train iteration",
-									 ALLOCSET_DEFAULT_SIZES);
-	for (int run = 1; run <= n_runs; run++)
-	{
-		for (int attempt = 1; attempt <= max_tries; attempt++)
-		{
-			Gmm		   *m;
-			RunStatus	st;
-			int			bad;
-
-			MemoryContextReset(run_cxt);
-			old = MemoryContextSwitchTo(run_cxt);
-			if (start != NULL)
-			{
-				m = palloc(VARSIZE(start));
-				memcpy(m, start, VARSIZE(start));
-			}
-			else
-				m = gmm_init_model(&t->sample, k, opts, &t->rng);
-			bad = bad_component(m);
-			st = bad ? RUN_SINGULAR : em_run(t, m, run, &bad, iter_cxt);
-			MemoryContextSwitchTo(old);
-			if (st == RUN_OK)
-			{
-				if (best == NULL || m->log_likelihood > best->log_likelihood)
-				{
-					if (best)
-						pfree(best);
-					best = palloc(VARSIZE(m));
-					memcpy(best, m, VARSIZE(m));
-				}
-				break;
-			}
-			*fail = st;
-			*fail_bad = bad;
-			*fail_tries = attempt;
-			if (opts->verbose)
-				ereport(NOTICE,
-						(errmsg("%s: k=%d, init %d, try %d failed: %s%s", t->caller, k, run,
-								attempt, failure_text(st),
-								attempt < max_tries ? "; retrying from a fresh initialisation" : "")));
-		}
-	}
-	MemoryContextDelete(iter_cxt);
-	MemoryContextDelete(run_cxt);
-	return best;
+	if (!t->have_sample)
+		draw_sample(t, &t->rng, t->keep_cxt);
+	return &t->sample;
 }
 
 /*
@@ -650,14 +383,9 @@ static Gmm *
 train(Train *t, const Gmm *start)
 {
 	const GmmFitOptions *opts = &t->opts;
+	GmmEmSource src = {train_estep, train_rows, t, "sample row"};
 	int			k_min = opts->k_min,
 				k_max = opts->k_max;
-	Gmm		   *best = NULL;
-	double		best_crit = INFINITY;
-	RunStatus	fail = RUN_OK;
-	int			fail_k = k_min,
-				fail_bad = 0,
-				fail_tries = 0;
 
 	if (start == NULL)
 	{
@@ -683,58 +411,7 @@ train(Train *t, const Gmm *start)
 			k_max = (int) distinct;
 		}
 	}
-
-	for (int k = k_min; k <= k_max; k++)
-	{
-		RunStatus	f = RUN_OK;
-		int			f_bad = 0,
-					f_tries = 0;
-		Gmm		   *m = train_k(t, k, start, &f, &f_bad, &f_tries);
-		double		crit;
-
-		if (m == NULL)
-		{
-			fail = f, fail_k = k, fail_bad = f_bad, fail_tries = f_tries;
-			if (k_min != k_max && opts->verbose)
-				ereport(NOTICE,
-						(errmsg("%s: k=%d skipped: %s", t->caller, k, failure_text(f))));
-			continue;
-		}
-		crit = gmm_fit_criterion(m, opts->criterion);
-		if (k_min != k_max && opts->verbose)
-			ereport(NOTICE,
-					(errmsg("%s: k=%d: mean log-likelihood %.6f, %s %.6f",
-							t->caller, k, m->log_likelihood,
-							opts->criterion == GMM_CRITERION_AIC ? "AIC" : "BIC", crit)));
-		if (best == NULL || crit < best_crit)
-		{
-			if (best)
-				pfree(best);
-			best = m, best_crit = crit;
-		}
-		else
-			pfree(m);
-	}
-
-	if (best == NULL && fail == RUN_SINGULAR)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s: the covariance of component %d of %d became singular",
-						t->caller, fail_bad, fail_k),
-				 (start != NULL || opts->init == GMM_INIT_GIVEN) ?
-				 errdetail("The fit started from the given parameters.") :
-				 errdetail("All %d attempts from fresh initialisations failed.", fail_tries),
-				 errhint("Increase \"reg_covar\" (now %g), use fewer components, or a covariance_type with fewer parameters such as \"diag\".",
-						 opts->reg_covar)));
-	if (best == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s: the log-likelihood of the fit with %d components is not finite",
-						t->caller, fail_k),
-				 errhint("Scale the data to moderate values, or increase \"reg_covar\" (now %g).",
-						 opts->reg_covar)));
-	gmm_validate(best);
-	return best;
+	return gmm_em_drive(&src, start, opts, k_max, t->caller);
 }
 
 /* Set up a training run from the SQL arguments and the parsed options */
