@@ -15,6 +15,9 @@
 #    per case with medians, ratios and rows/s; writes bench/out/results.csv
 #    and bench/out/ratios.png.
 #
+# GMM_SKIP_DEPS=1 skips apt; GMM_SKIP_BUILD=1 skips the build and install (the
+# throwaway cluster then runs the PostgreSQL in PGBIN with whatever gmm it has).
+#
 # --quick: a tenth of the rows, 3 iterations, 1 run (a smoke test, about a
 # minute).  The default (3 runs, 10 iterations) takes a few minutes on 2 cores.
 # Timings are only meaningful on a quiet machine: the first line prints the
@@ -39,7 +42,9 @@ if [ "${GMM_USE_CLUSTER:-0}" != 1 ]; then
 		# shellcheck disable=SC2086
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $BENCH_DEPS >/dev/null
 	fi
-	gmm_build_install
+	if [ "${GMM_SKIP_BUILD:-0}" != 1 ]; then
+		gmm_build_install
+	fi
 	gmm_cluster_start "${GMM_PGPORT:-54339}"
 	# the datasets (about 400 MB) stay in memory
 	psql -X -q -c "ALTER SYSTEM SET shared_buffers = '1GB'" >/dev/null
