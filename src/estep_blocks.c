@@ -1,17 +1,19 @@
 /*
  * estep_blocks.c
  *	  The blocked E-step (see estep.h).  Each block of GMM_BLOCK rows goes
- *	  through three stages, all written as loops over the rows of the block
- *	  so that the compiler vectorises them:
- *	   1. weighted log-densities lp[j][r] of every component: for small d on
- *		  the block transposed (one dimension per row of xt), a forward
- *		  substitution against the Cholesky factor vectorised across rows;
- *		  for large d, a triangular solve with many right-hand sides
- *		  (cblas_dtrsm);
- *	   2. responsibilities by log-sum-exp over the components, in place;
+ *	  through three stages, written as loops across the rows of the block:
+ *	   1. weighted log-densities lp[j][r] of every component: on the block
+ *		  transposed (one dimension per row of xt), a forward substitution
+ *		  against the Cholesky factor, eight rows and four dimensions at a
+ *		  time in vector registers, or one pass over the dimensions for
+ *		  diag/spherical models; from GMM_BLAS_MIN_D dimensions on, a
+ *		  triangular solve with many right-hand sides (cblas_dtrsm);
+ *	   2. responsibilities by a vectorised log-sum-exp over the components,
+ *		  in place;
  *	   3. the shifted statistics: sums of g (x - c) and g (x - c)(x - c)^T
- *		  as dot products across rows, or a rank-k update (cblas_dsyrk) for
- *		  large d.
+ *		  as dot products across rows (2 x 2 tiles of the triangle), or a
+ *		  rank-k update (cblas_dsyrk) from GMM_BLAS_MIN_D dimensions on.
+ *	  Sums across rows keep eight partial sums added in a fixed order.
  *	  Threads run blocks with their own buffers and accumulators, doing pure
  *	  arithmetic; nothing here calls PostgreSQL except in the set-up and
  *	  merge done by the calling thread.
