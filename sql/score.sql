@@ -112,3 +112,16 @@ SELECT count(*) AS n,
 FROM bigmods, (SELECT ARRAY[i % 13, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, i % 5]::float8[] x
                FROM generate_series(1, 100) i) p;
 DROP TABLE bigmods;
+
+-- aggregates whose model is a constant or a statement parameter prepare it once
+-- and give the same answers as with the model from a table
+SELECT abs(gmm_score('{"covariance_type":"spherical","weights":[0.3,0.7],"means":[[0,0],[3,3]],"covariances":[1,2]}', x)
+           - (SELECT gmm_score(m, x) FROM mods, pts WHERE name = 'spherical')) < 1e-12 AS const_model_ok
+FROM pts;
+SET plan_cache_mode = force_generic_plan;
+PREPARE score_with(gmm) AS
+  SELECT abs(gmm_score($1, x) - (SELECT avg(gmm_logpdf($1, x)) FROM pts)) < 1e-12 AS param_model_ok FROM pts;
+EXECUTE score_with(gmm('{0.3,0.7}', '{0,0, 3,3}', '{1,2, 0.5,0.25}', 'diag'));
+EXECUTE score_with(gmm('{0.3,0.7}', '{0,0, 3,3}', '{1,0.2,0.2,1}', 'tied'));
+DEALLOCATE score_with;
+RESET plan_cache_mode;

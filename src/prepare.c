@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "fmgr.h"
+#include "nodes/primnodes.h"
 #include "utils/memutils.h"
 
 #include "gmm.h"
@@ -112,6 +113,29 @@ typedef struct GmmCache
 } GmmCache;
 
 /*
+ * Is argument argno the same for every call of this query?  For a plain
+ * function the planner's expression says so; for an aggregate's transition
+ * function (argument 0 is the state) look at the Aggref's own argument.
+ */
+static bool
+arg_is_stable(FunctionCallInfo fcinfo, int argno)
+{
+	if (AggCheckCallContext(fcinfo, NULL))
+	{
+		Aggref	   *aggref = AggGetAggref(fcinfo);
+		Node	   *e;
+
+		if (aggref == NULL || argno < 1 || argno > list_length(aggref->args) ||
+			aggref->aggdistinct != NIL)
+			return false;
+		e = (Node *) ((TargetEntry *) list_nth(aggref->args, argno - 1))->expr;
+		return IsA(e, Const) ||
+			(IsA(e, Param) && ((Param *) e)->paramkind == PARAM_EXTERN);
+	}
+	return get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+}
+
+/*
  * The prepared model of argument argno, cached in fn_extra for the query.
  * When the argument is constant for the query we never look at it again.
  * Otherwise the cache is keyed on the argument's bytes as passed, before
@@ -163,7 +187,7 @@ gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
 	e->prep = gmm_prepare(DatumGetGmmP(PointerGetDatum(raw)), cxt);
 	e->raw = MemoryContextAlloc(cxt, rawsize);
 	memcpy(e->raw, raw, rawsize);
-	slot->stable = get_fn_expr_arg_stable(flinfo, argno);
+	slot->stable = arg_is_stable(fcinfo, argno);
 	return e->prep;
 }
 

@@ -16,11 +16,11 @@
 
 /*
  * Decode the point in argument argno + 1 for the model in argument argno and
- * fill lp with the weighted component log densities; returns log p(x).  lp
- * points into the prepared model's scratch space.
+ * return it; *lp is set to k doubles of scratch space for the weighted
+ * component log densities (both live in the prepared model's work area).
  */
-static double
-score_point_at(FunctionCallInfo fcinfo, int argno, GmmPrepared **pp, double **lp)
+static double *
+read_point(FunctionCallInfo fcinfo, int argno, GmmPrepared **pp, double **lp)
 {
 	GmmPrepared *p = gmm_prepared_from_arg(fcinfo, argno);
 	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(argno + 1);
@@ -29,7 +29,16 @@ score_point_at(FunctionCallInfo fcinfo, int argno, GmmPrepared **pp, double **lp
 	*lp = p->work + 2 * p->d;
 	gmm_point_read(a, p->d, x);
 	*pp = p;
-	return gmm_point_logpdf(p, x, *lp);
+	return x;
+}
+
+/* As read_point, then fill lp and return log p(x) */
+static double
+score_point_at(FunctionCallInfo fcinfo, int argno, GmmPrepared **pp, double **lp)
+{
+	double	   *x = read_point(fcinfo, argno, pp, lp);
+
+	return gmm_point_logpdf(*pp, x, *lp);
 }
 
 #define score_point(fcinfo, pp, lp) score_point_at(fcinfo, 0, pp, lp)
@@ -89,9 +98,11 @@ gmm_predict(PG_FUNCTION_ARGS)
 {
 	GmmPrepared *p;
 	double	   *lp;
+	double	   *x = read_point(fcinfo, 0, &p, &lp);
 	int			best = 0;
 
-	score_point(fcinfo, &p, &lp);
+	/* the argmax needs no log-sum-exp */
+	gmm_weighted_logpdfs(p, x, lp);
 	for (int j = 1; j < p->k; j++)
 		if (lp[j] > lp[best])
 			best = j;
