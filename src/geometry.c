@@ -262,42 +262,6 @@ typedef struct RegionCache
 	double		quantile;
 } RegionCache;
 
-/* Squared Mahalanobis distance of x to component j of a prepared model */
-static double
-mahalanobis_sq(const GmmPrepared *p, int j, const double *x, double *z)
-{
-	int			d = p->d;
-	const double *mu = p->means + (Size) j * d;
-	double		q = 0.0;
-
-	if (p->chol != NULL)
-	{
-		const double *L = p->chol + j * p->chol_stride;
-
-		for (int i = 0; i < d; i++)
-		{
-			const double *row = L + (Size) i * d;
-			double		s = x[i] - mu[i];
-
-			for (int t = 0; t < i; t++)
-				s -= row[t] * z[t];
-			z[i] = s / row[i];
-			q += z[i] * z[i];
-		}
-	}
-	else
-	{
-		const double *is = p->inv_std + (Size) j * d;
-
-		for (int i = 0; i < d; i++)
-		{
-			double		t = (x[i] - mu[i]) * is[i];
-
-			q += t * t;
-		}
-	}
-	return q;
-}
 
 PG_FUNCTION_INFO_V1(gmm_in_confidence_region);
 /*
@@ -339,7 +303,7 @@ gmm_in_confidence_region(PG_FUNCTION_ARGS)
 
 		if (isinf(prep->log_norm[j]))
 			continue;			/* a component of zero weight */
-		q = mahalanobis_sq(prep, j, x, prep->work);
+		q = gmm_mahalanobis_sq(prep, j, x, prep->work);
 		if (q < best)
 			best = q;
 	}

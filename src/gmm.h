@@ -121,6 +121,7 @@ typedef struct GmmPrepared
 extern GmmPrepared *gmm_prepare(const Gmm *m, MemoryContext cxt);
 extern GmmPrepared *gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno);
 extern void gmm_weighted_logpdfs(const GmmPrepared *p, const double *x, double *out);
+extern double gmm_mahalanobis_sq(const GmmPrepared *p, int j, const double *x, double *z);
 extern double gmm_logsumexp(const double *v, int n);
 extern double gmm_point_logpdf(const GmmPrepared *p, const double *x, double *lp);
 

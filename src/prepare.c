@@ -191,6 +191,44 @@ gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
 	return e->prep;
 }
 
+/* Squared Mahalanobis distance of x to component j; z is d doubles of scratch */
+double
+gmm_mahalanobis_sq(const GmmPrepared *p, int j, const double *x, double *z)
+{
+	int			d = p->d;
+	const double *mu = p->means + (Size) j * d;
+	double		q = 0.0;
+
+	if (p->chol != NULL)
+	{
+		const double *L = p->chol + j * p->chol_stride;
+
+		/* forward substitution on the centred point, fused with |z|^2 */
+		for (int i = 0; i < d; i++)
+		{
+			const double *row = L + (Size) i * d;
+			double		s = x[i] - mu[i];
+
+			for (int t = 0; t < i; t++)
+				s -= row[t] * z[t];
+			z[i] = s / row[i];
+			q += z[i] * z[i];
+		}
+	}
+	else
+	{
+		const double *is = p->inv_std + (Size) j * d;
+
+		for (int i = 0; i < d; i++)
+		{
+			double		t = (x[i] - mu[i]) * is[i];
+
+			q += t * t;
+		}
+	}
+	return q;
+}
+
 /*
  * out[j] = log w_j + log N(x | mu_j, Sigma_j) for every component.  Models
  * of modest size go through the vectorised kernel of logpdf.c (several
@@ -202,50 +240,10 @@ gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
 void
 gmm_weighted_logpdfs(const GmmPrepared *p, const double *x, double *out)
 {
-	int			k = p->k,
-				d = p->d;
-	double	   *z = p->work;
-
 	if (gmm_logpdfs_vec(p, x, out))
 		return;
-	if (p->chol != NULL)
-	{
-		for (int j = 0; j < k; j++)
-		{
-			const double *mu = p->means + (Size) j * d;
-			const double *L = p->chol + j * p->chol_stride;
-			double		q = 0.0;
-
-			for (int i = 0; i < d; i++)
-			{
-				const double *row = L + (Size) i * d;
-				double		s = x[i] - mu[i];
-
-				for (int t = 0; t < i; t++)
-					s -= row[t] * z[t];
-				z[i] = s / row[i];
-				q += z[i] * z[i];
-			}
-			out[j] = p->log_norm[j] - 0.5 * q;
-		}
-	}
-	else
-	{
-		for (int j = 0; j < k; j++)
-		{
-			const double *mu = p->means + (Size) j * d;
-			const double *is = p->inv_std + (Size) j * d;
-			double		q = 0.0;
-
-			for (int i = 0; i < d; i++)
-			{
-				double		t = (x[i] - mu[i]) * is[i];
-
-				q += t * t;
-			}
-			out[j] = p->log_norm[j] - 0.5 * q;
-		}
-	}
+	for (int j = 0; j < p->k; j++)
+		out[j] = p->log_norm[j] - 0.5 * gmm_mahalanobis_sq(p, j, x, p->work);
 }
 
 /* log(sum(exp(v))) without overflow or underflow; -inf if all are -inf */
