@@ -31,13 +31,24 @@
 #define EMSTEP_FIRST_ROWS	16
 #define EMSTEP_BUFFER_BYTES (1024 * 1024)
 
-/* Per prepared model: its fingerprint, a buffer for one point, block size */
+/*
+ * Per prepared model: its fingerprint, a buffer for one point, the block
+ * size, where the pending rows of its states start, and the capacity of
+ * states of one size (the last seen), so that a row costs no division
+ */
 typedef struct EmStepCache
 {
 	uint64		fingerprint;
 	double	   *x;				/* d values */
 	int			block_rows;		/* rows a state buffers at most; 0: none */
+	Size		base;			/* offset of the pending rows in a state */
+	Size		cap_size;		/* VARSIZE of a state with cap rows of room */
+	int			cap;
+	struct varlena *arr;		/* a short point array, unpacked */
 } EmStepCache;
+
+/* room in EmStepCache.arr: any short varlena with a 4-byte header */
+#define EMSTEP_ARR_SIZE		(VARATT_SHORT_MAX - VARHDRSZ_SHORT + VARHDRSZ)
 
 /*
  * Rows to buffer for a model of dimension d whose statistics (without
@@ -66,7 +77,11 @@ emstep_cache(GmmPrepared *p)
 		c = MemoryContextAlloc(p->cxt, sizeof(EmStepCache));
 		c->fingerprint = gmm_stats_fingerprint(p->model);
 		c->x = MemoryContextAlloc(p->cxt, sizeof(double) * p->d);
-		c->block_rows = emstep_block_rows(p->d, gmm_stats_size(p->model));
+		c->base = gmm_stats_size(p->model);
+		c->block_rows = emstep_block_rows(p->d, c->base);
+		c->cap_size = c->base;
+		c->cap = 0;
+		c->arr = MemoryContextAlloc(p->cxt, EMSTEP_ARR_SIZE);
 		p->extra = c;
 	}
 	return c;
@@ -96,6 +111,39 @@ model_changed_error(const GmmStats *s, const GmmPrepared *p, uint64 fp)
 			 errhint("Pass the same model to every row of a group, e.g. as a constant or a query parameter.")));
 }
 
+/* Rows of pending room in aggregate state s, remembered per state size */
+static inline int
+state_capacity(EmStepCache *c, const GmmStats *s)
+{
+	if (VARSIZE(s) != c->cap_size)
+	{
+		c->cap_size = VARSIZE(s);
+		c->cap = gmm_stats_capacity(s);
+	}
+	return c->cap;
+}
+
+/*
+ * The point array of argument n.  A short array (as small points are
+ * stored in a table) is unpacked into the cache's buffer rather than into
+ * a new palloc'd copy for every row.
+ */
+static inline ArrayType *
+point_arg(FunctionCallInfo fcinfo, int n, EmStepCache *c)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(n));
+
+	if (VARATT_IS_SHORT(raw))
+	{
+		Size		len = VARSIZE_SHORT(raw) - VARHDRSZ_SHORT;
+
+		SET_VARSIZE(c->arr, len + VARHDRSZ);
+		memcpy(VARDATA(c->arr), VARDATA_SHORT(raw), len);
+		return (ArrayType *) c->arr;
+	}
+	return PG_GETARG_ARRAYTYPE_P(n);
+}
+
 /*
  * Make room in aggregate state s for one more pending row: a state with
  * room left is returned as is; a full one grows (a new value in
@@ -104,15 +152,15 @@ model_changed_error(const GmmStats *s, const GmmPrepared *p, uint64 fp)
  * through the E-step under p.
  */
 static GmmStats *
-make_room(GmmStats *s, const GmmPrepared *p, int block_rows)
+make_room(GmmStats *s, const GmmPrepared *p, EmStepCache *c)
 {
-	int			cap = gmm_stats_capacity(s);
+	int			cap = state_capacity(c, s);
 
 	if (s->n_pending < cap)
 		return s;
-	if (cap < block_rows)
-		return gmm_stats_resize(s, cap == 0 ? Min(EMSTEP_FIRST_ROWS, block_rows)
-								: Min(2 * cap, block_rows));
+	if (cap < c->block_rows)
+		return gmm_stats_resize(s, cap == 0 ? Min(EMSTEP_FIRST_ROWS, c->block_rows)
+								: Min(2 * cap, c->block_rows));
 	gmm_stats_flush(s, s, p);
 	return s;
 }
@@ -175,12 +223,14 @@ gmm_stats_accum(PG_FUNCTION_ARGS)
 	if (in_agg && c->block_rows > 0)
 	{
 		int			i;
+		double	   *X;
 
-		s = make_room(s, p, c->block_rows);
+		s = make_room(s, p, c);
 		i = s->n_pending;
-		gmm_point_read(PG_GETARG_ARRAYTYPE_P(2), p->d,
-					   GMM_STATS_PENDING_X(s) + (Size) i * p->d);
-		GMM_STATS_PENDING_W(s)[i] = w;
+		X = (double *) ((char *) s + c->base);
+		Assert(X == GMM_STATS_PENDING_X(s));
+		gmm_point_read(point_arg(fcinfo, 2, c), p->d, X + (Size) i * p->d);
+		X[(Size) state_capacity(c, s) * p->d + i] = w;	/* the weights */
 		if (w != 1.0)
 			s->flags |= GMM_STATS_FLAG_WEIGHTED;
 		s->n_pending = i + 1;
@@ -189,7 +239,7 @@ gmm_stats_accum(PG_FUNCTION_ARGS)
 	{
 		GmmSuff		view;
 
-		gmm_point_read(PG_GETARG_ARRAYTYPE_P(2), p->d, c->x);
+		gmm_point_read(point_arg(fcinfo, 2, c), p->d, c->x);
 		gmm_stats_view(s, &view);
 		gmm_estep_accum(p, c->x, PG_NARGS() > 3 ? &w : NULL, 1, &view);
 		s->sum_w = view.sum_w;
