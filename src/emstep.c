@@ -1,10 +1,11 @@
 /*
  * emstep.c
  *	  The aggregates over gmm_stats: gmm_em_step (one EM iteration over the
- *	  rows) and gmm_stats_agg share the transition function that accumulates
- *	  the E-step statistics in place; gmm_stats_merge and the combine
- *	  function add statistics together; gmm_stats_to_model and gmm_em_step's
- *	  final function run the M-step.
+ *	  rows) and gmm_stats_agg share the transition function that buffers
+ *	  rows in the state and hands them to the blocked E-step a block at a
+ *	  time; gmm_stats_merge and the combine function add statistics
+ *	  together; gmm_stats_agg's final function settles the buffered rows;
+ *	  gmm_stats_to_model and gmm_em_step's final function run the M-step.
  */
 #include "postgres.h"
 
@@ -15,15 +16,55 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "estep.h"
 #include "options.h"
 #include "stats.h"
 
-/* Per prepared model: its fingerprint and a buffer for one point */
+/*
+ * Rows an aggregate state buffers for the blocked E-step: up to
+ * EMSTEP_BLOCK_ROWS, fewer when the points are so long that the buffer
+ * would exceed EMSTEP_BUFFER_BYTES; a state starts with room for
+ * EMSTEP_FIRST_ROWS and doubles it as it fills, so that a group of a few
+ * rows stays small.
+ */
+#define EMSTEP_BLOCK_ROWS	256
+#define EMSTEP_FIRST_ROWS	16
+#define EMSTEP_BUFFER_BYTES (1024 * 1024)
+
+/*
+ * Per prepared model: its fingerprint, a buffer for one point, the block
+ * size, where the pending rows of its states start, and the capacity of
+ * states of one size (the last seen), so that a row costs no division
+ */
 typedef struct EmStepCache
 {
 	uint64		fingerprint;
 	double	   *x;				/* d values */
+	int			block_rows;		/* rows a state buffers at most; 0: none */
+	Size		base;			/* offset of the pending rows in a state */
+	Size		cap_size;		/* VARSIZE of a state with cap rows of room */
+	int			cap;
+	struct varlena *arr;		/* a short point array, unpacked */
 } EmStepCache;
+
+/* room in EmStepCache.arr: any short varlena with a 4-byte header */
+#define EMSTEP_ARR_SIZE		(VARATT_SHORT_MAX - VARHDRSZ_SHORT + VARHDRSZ)
+
+/*
+ * Rows to buffer for a model of dimension d whose statistics (without
+ * buffer) take base bytes: 0 where blocks would be too short for the
+ * blocked kernel to pay off, or the value too large
+ */
+static int
+emstep_block_rows(int d, Size base)
+{
+	Size		per_row = sizeof(float8) * ((Size) d + 1);
+	Size		rows = Min(EMSTEP_BUFFER_BYTES / per_row, EMSTEP_BLOCK_ROWS);
+
+	if (rows < GMM_BLOCK_MIN_ROWS || base + rows * per_row > MaxAllocSize)
+		return 0;
+	return (int) rows;
+}
 
 /* The cache hanging off a prepared model, created on first use */
 static EmStepCache *
@@ -36,6 +77,11 @@ emstep_cache(GmmPrepared *p)
 		c = MemoryContextAlloc(p->cxt, sizeof(EmStepCache));
 		c->fingerprint = gmm_stats_fingerprint(p->model);
 		c->x = MemoryContextAlloc(p->cxt, sizeof(double) * p->d);
+		c->base = gmm_stats_size(p->model);
+		c->block_rows = emstep_block_rows(p->d, c->base);
+		c->cap_size = c->base;
+		c->cap = 0;
+		c->arr = MemoryContextAlloc(p->cxt, EMSTEP_ARR_SIZE);
 		p->extra = c;
 	}
 	return c;
@@ -65,22 +111,78 @@ model_changed_error(const GmmStats *s, const GmmPrepared *p, uint64 fp)
 			 errhint("Pass the same model to every row of a group, e.g. as a constant or a query parameter.")));
 }
 
+/* Rows of pending room in aggregate state s, remembered per state size */
+static inline int
+state_capacity(EmStepCache *c, const GmmStats *s)
+{
+	if (VARSIZE(s) != c->cap_size)
+	{
+		c->cap_size = VARSIZE(s);
+		c->cap = gmm_stats_capacity(s);
+	}
+	return c->cap;
+}
+
+/*
+ * The point array of argument n.  A short array (as small points are
+ * stored in a table) is unpacked into the cache's buffer rather than into
+ * a new palloc'd copy for every row.
+ */
+static inline ArrayType *
+point_arg(FunctionCallInfo fcinfo, int n, EmStepCache *c)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(n));
+
+	if (VARATT_IS_SHORT(raw))
+	{
+		Size		len = VARSIZE_SHORT(raw) - VARHDRSZ_SHORT;
+
+		SET_VARSIZE(c->arr, len + VARHDRSZ);
+		memcpy(VARDATA(c->arr), VARDATA_SHORT(raw), len);
+		return (ArrayType *) c->arr;
+	}
+	return PG_GETARG_ARRAYTYPE_P(n);
+}
+
+/*
+ * Make room in aggregate state s for one more pending row: a state with
+ * room left is returned as is; a full one grows (a new value in
+ * CurrentMemoryContext, which the executor copies into the aggregate
+ * context, freeing the old one) or, at the block size, has its rows put
+ * through the E-step under p.
+ */
+static GmmStats *
+make_room(GmmStats *s, const GmmPrepared *p, EmStepCache *c)
+{
+	int			cap = state_capacity(c, s);
+
+	if (s->n_pending < cap)
+		return s;
+	if (cap < c->block_rows)
+		return gmm_stats_resize(s, cap == 0 ? Min(EMSTEP_FIRST_ROWS, c->block_rows)
+								: Min(2 * cap, c->block_rows));
+	gmm_stats_flush(s, s, p);
+	return s;
+}
+
 PG_FUNCTION_INFO_V1(gmm_stats_accum);
 /*
  * Transition function of gmm_em_step and gmm_stats_agg:
  * (state gmm_stats, m gmm, x float8[] | real[] [, weight float8]).
- * The E-step of one row under m is added to the state in place; the state
- * is created in the aggregate context at the first row.  Rows with a NULL
- * model, point or weight, and rows of weight 0, are skipped.
+ * In an aggregate the row is buffered in the state, which is updated in
+ * place, and the buffered rows go through the blocked E-step under m when
+ * the buffer is full or the state is read (see stats.h); called as a plain
+ * function, the E-step of the row is added to a copy of the state at once.
+ * Rows with a NULL model, point or weight, and rows of weight 0, are
+ * skipped.
  */
 Datum
 gmm_stats_accum(PG_FUNCTION_ARGS)
 {
 	GmmStats   *s = PG_ARGISNULL(0) ? NULL : (GmmStats *) PG_GETARG_POINTER(0);
-	MemoryContext aggcxt;
+	bool		in_agg;
 	GmmPrepared *p;
 	EmStepCache *c;
-	GmmSuff		view;
 	double		w = 1.0;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || (PG_NARGS() > 3 && PG_ARGISNULL(3)))
@@ -100,32 +202,50 @@ gmm_stats_accum(PG_FUNCTION_ARGS)
 			PG_RETURN_POINTER(s);
 		}
 	}
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
+	in_agg = AggCheckCallContext(fcinfo, NULL) != 0;
+	if (!in_agg && s != NULL)
 	{
 		/* called as a plain function: never scribble on the argument */
-		aggcxt = CurrentMemoryContext;
-		if (s != NULL)
-			s = gmm_stats_copy(DatumGetGmmStatsP(PG_GETARG_DATUM(0)));
+		GmmStats   *arg = DatumGetGmmStatsP(PG_GETARG_DATUM(0));
+
+		s = gmm_stats_settled(arg);
+		if (s == arg)
+			s = gmm_stats_copy(arg);
 	}
 
 	p = gmm_prepared_from_arg(fcinfo, 1);
 	c = emstep_cache(p);
 	if (s == NULL)
-	{
-		MemoryContext old = MemoryContextSwitchTo(aggcxt);
-
 		s = gmm_stats_alloc(p->model, c->fingerprint);
-		MemoryContextSwitchTo(old);
-	}
 	else if (s->fingerprint != c->fingerprint)
 		model_changed_error(s, p, c->fingerprint);
 
-	gmm_point_read(PG_GETARG_ARRAYTYPE_P(2), p->d, c->x);
-	gmm_stats_view(s, &view);
-	gmm_estep_accum(p, c->x, PG_NARGS() > 3 ? &w : NULL, 1, &view);
-	s->sum_w = view.sum_w;
-	s->sum_ll = view.sum_ll;
-	s->n_rows++;
+	if (in_agg && c->block_rows > 0)
+	{
+		int			i;
+		double	   *X;
+
+		s = make_room(s, p, c);
+		i = s->n_pending;
+		X = (double *) ((char *) s + c->base);
+		Assert(X == GMM_STATS_PENDING_X(s));
+		gmm_point_read(point_arg(fcinfo, 2, c), p->d, X + (Size) i * p->d);
+		X[(Size) state_capacity(c, s) * p->d + i] = w;	/* the weights */
+		if (w != 1.0)
+			s->flags |= GMM_STATS_FLAG_WEIGHTED;
+		s->n_pending = i + 1;
+	}
+	else
+	{
+		GmmSuff		view;
+
+		gmm_point_read(point_arg(fcinfo, 2, c), p->d, c->x);
+		gmm_stats_view(s, &view);
+		gmm_estep_accum(p, c->x, PG_NARGS() > 3 ? &w : NULL, 1, &view);
+		s->sum_w = view.sum_w;
+		s->sum_ll = view.sum_ll;
+		s->n_rows++;
+	}
 	PG_RETURN_POINTER(s);
 }
 
@@ -135,35 +255,41 @@ PG_FUNCTION_INFO_V1(gmm_stats_combine);
  * model; NULL counts as no rows.  Also the combine function of the
  * aggregates and the transition function of the gmm_stats_merge aggregate:
  * in an aggregate the first argument is the state and is updated in place
- * (a NULL state becomes a copy of b in the aggregate context).
+ * (a NULL state becomes a copy of b).  Pending rows of b (a worker's
+ * partial state) go through the E-step into the result; b is never
+ * modified.
  */
 Datum
 gmm_stats_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
 	GmmStats   *a,
 			   *b;
-	bool		in_agg = AggCheckCallContext(fcinfo, &aggcxt) != 0;
+	bool		in_agg = AggCheckCallContext(fcinfo, NULL) != 0;
 
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		if (in_agg)
+			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+		PG_RETURN_GMM_STATS_P(PG_GETARG_GMM_STATS_SETTLED(0));
 	}
 	b = PG_GETARG_GMM_STATS_P(1);
 	if (PG_ARGISNULL(0))
 	{
-		MemoryContext old = MemoryContextSwitchTo(in_agg ? aggcxt : CurrentMemoryContext);
-
-		a = gmm_stats_copy(b);
-		MemoryContextSwitchTo(old);
-		PG_RETURN_POINTER(a);
+		a = gmm_stats_settled(b);
+		PG_RETURN_POINTER(a == b ? gmm_stats_copy(b) : a);
 	}
 	if (in_agg)
 		a = (GmmStats *) PG_GETARG_POINTER(0);
 	else
-		a = gmm_stats_copy(PG_GETARG_GMM_STATS_P(0));
+	{
+		GmmStats   *arg = PG_GETARG_GMM_STATS_P(0);
+
+		a = gmm_stats_settled(arg);
+		if (a == arg)
+			a = gmm_stats_copy(arg);
+	}
 	gmm_stats_merge_into(a, b);
 	PG_RETURN_POINTER(a);
 }
@@ -197,6 +323,24 @@ gmm_stats_mstep(const GmmStats *s, double reg_covar, int *n_empty)
 	return m;
 }
 
+/*
+ * The state argument of a final function with its pending rows through
+ * the E-step.  Inside an aggregate that happens in place: the state's
+ * value does not change, only its form, so that a window aggregate can go
+ * on adding rows to it and another final function sharing it sees the
+ * same.  Outside one, the argument is left alone.
+ */
+static GmmStats *
+settle_arg(FunctionCallInfo fcinfo)
+{
+	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
+
+	if (AggCheckCallContext(fcinfo, NULL) == 0)
+		return gmm_stats_settled(s);
+	gmm_stats_settle(s);
+	return s;
+}
+
 PG_FUNCTION_INFO_V1(gmm_em_step_final);
 /* Final function of gmm_em_step: the M-step with the default reg_covar; NULL without rows */
 Datum
@@ -206,10 +350,25 @@ gmm_em_step_final(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	s = PG_GETARG_GMM_STATS_P(0);
+	s = settle_arg(fcinfo);
 	if (!(s->sum_w > 0.0))
 		PG_RETURN_NULL();
 	PG_RETURN_GMM_P(gmm_stats_mstep(s, GMM_DEFAULT_REG_COVAR, NULL));
+}
+
+PG_FUNCTION_INFO_V1(gmm_stats_agg_final);
+/*
+ * Final function of gmm_stats_agg: the statistics with every row through
+ * the E-step, without room for pending rows, as stored and sent
+ */
+Datum
+gmm_stats_agg_final(PG_FUNCTION_ARGS)
+{
+	GmmStats   *s = settle_arg(fcinfo);
+
+	if (s->flags & GMM_STATS_FLAG_PENDING)
+		s = gmm_stats_resize(s, 0);
+	PG_RETURN_GMM_STATS_P(s);
 }
 
 PG_FUNCTION_INFO_V1(gmm_stats_to_model);
@@ -217,7 +376,7 @@ PG_FUNCTION_INFO_V1(gmm_stats_to_model);
 Datum
 gmm_stats_to_model(PG_FUNCTION_ARGS)
 {
-	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
+	GmmStats   *s = PG_GETARG_GMM_STATS_SETTLED(0);
 
 	PG_RETURN_GMM_P(gmm_stats_mstep(s, GMM_DEFAULT_REG_COVAR, NULL));
 }
@@ -232,7 +391,7 @@ PG_FUNCTION_INFO_V1(gmm_stats_to_model_options);
 Datum
 gmm_stats_to_model_options(PG_FUNCTION_ARGS)
 {
-	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
+	GmmStats   *s = PG_GETARG_GMM_STATS_SETTLED(0);
 	Jsonb	   *jb = PG_GETARG_JSONB_P(1);
 	GmmFitOptions opts;
 	const char *key = "covariance_type";

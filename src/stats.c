@@ -97,6 +97,133 @@ gmm_stats_copy(const GmmStats *s)
 	return c;
 }
 
+/* Size of s without room for pending rows */
+Size
+gmm_stats_base_size(const GmmStats *s)
+{
+	return GMM_STATS_HEADER_SIZE + s->model_size +
+		sizeof(float8) * gmm_stats_value_count(s->cov_type, s->k, s->d);
+}
+
+/* Pending rows s has room for (0 unless it is an aggregate's state) */
+int
+gmm_stats_capacity(const GmmStats *s)
+{
+	if (!(s->flags & GMM_STATS_FLAG_PENDING))
+		return 0;
+	return (int) ((VARSIZE(s) - gmm_stats_base_size(s)) /
+				  (sizeof(float8) * ((Size) s->d + 1)));
+}
+
+/*
+ * A copy of s in CurrentMemoryContext with room for "capacity" pending
+ * rows (0: none, the form stored and sent), keeping its pending rows,
+ * which must fit
+ */
+GmmStats *
+gmm_stats_resize(const GmmStats *s, int capacity)
+{
+	Size		base = gmm_stats_base_size(s);
+	Size		sz = add_size(base, mul_size(mul_size(sizeof(float8), capacity),
+											 (Size) s->d + 1));
+	GmmStats   *c;
+
+	Assert(s->n_pending <= capacity);
+	if (sz > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("gmm_stats for %d components of dimension %d are too large to buffer %d rows",
+						s->k, s->d, capacity)));
+	c = (GmmStats *) palloc(sz);
+	memcpy(c, s, base);
+	SET_VARSIZE(c, sz);
+	if (capacity == 0)
+	{
+		c->flags = 0;
+		c->n_pending = 0;
+		return c;
+	}
+	c->flags |= GMM_STATS_FLAG_PENDING;
+	if (s->n_pending > 0)
+	{
+		memcpy(GMM_STATS_PENDING_X(c), GMM_STATS_PENDING_X(s),
+			   sizeof(float8) * s->n_pending * s->d);
+		memcpy(GMM_STATS_PENDING_W(c), GMM_STATS_PENDING_W(s),
+			   sizeof(float8) * s->n_pending);
+	}
+	return c;
+}
+
+/*
+ * Add the E-step of src's pending rows under p (the model of both dst and
+ * src) to dst's sums.  When dst is src its pending rows are then gone;
+ * otherwise src is left as it was.
+ */
+void
+gmm_stats_flush(GmmStats *dst, const GmmStats *src, const GmmPrepared *p)
+{
+	GmmSuff		view;
+	int			n = src->n_pending;
+
+	if (n == 0)
+		return;
+	gmm_stats_view(dst, &view);
+	gmm_estep_accum(p, GMM_STATS_PENDING_X(src),
+					(src->flags & GMM_STATS_FLAG_WEIGHTED) ? GMM_STATS_PENDING_W(src) : NULL,
+					n, &view);
+	dst->sum_w = view.sum_w;
+	dst->sum_ll = view.sum_ll;
+	dst->n_rows += n;
+	if (dst == src)
+	{
+		dst->n_pending = 0;
+		dst->flags &= ~GMM_STATS_FLAG_WEIGHTED;
+	}
+}
+
+/* gmm_stats_flush(dst, src) under src's embedded model, prepared for this */
+static void
+flush_embedded(GmmStats *dst, const GmmStats *src)
+{
+	MemoryContext cxt;
+	GmmPrepared *p;
+
+	if (src->n_pending == 0)
+		return;
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "gmm_stats flush",
+								ALLOCSET_DEFAULT_SIZES);
+	p = gmm_prepare(GMM_STATS_MODEL(src), cxt);
+	gmm_stats_flush(dst, src, p);
+	MemoryContextDelete(cxt);
+}
+
+/* Put the pending rows of s through the E-step, in place */
+void
+gmm_stats_settle(GmmStats *s)
+{
+	flush_embedded(s, s);
+}
+
+/*
+ * s itself if it has no room for pending rows, else a copy without that
+ * room whose sums include the pending rows; s is not modified
+ */
+GmmStats *
+gmm_stats_settled(GmmStats *s)
+{
+	GmmStats   *c;
+
+	if (!(s->flags & GMM_STATS_FLAG_PENDING))
+		return s;
+	c = (GmmStats *) palloc(gmm_stats_base_size(s));
+	memcpy(c, s, gmm_stats_base_size(s));
+	SET_VARSIZE(c, gmm_stats_base_size(s));
+	c->flags = 0;
+	c->n_pending = 0;
+	flush_embedded(c, s);
+	return c;
+}
+
 /*
  * Point "view" at the sums inside s, so that the EM kernels of em.h read and
  * update them in place.  The scalar sums are copied: write them back with
@@ -149,7 +276,10 @@ gmm_stats_check_same_model(const GmmStats *a, const GmmStats *b)
 				 errhint("Collect every part with the same model argument.")));
 }
 
-/* a += b, after checking that they belong to the same model */
+/*
+ * a += b, after checking that they belong to the same model; b's pending
+ * rows go through the E-step into a (b is not modified)
+ */
 void
 gmm_stats_merge_into(GmmStats *a, const GmmStats *b)
 {
@@ -163,6 +293,7 @@ gmm_stats_merge_into(GmmStats *a, const GmmStats *b)
 	a->sum_w = va.sum_w;
 	a->sum_ll = va.sum_ll;
 	a->n_rows += b->n_rows;
+	flush_embedded(a, b);
 }
 
 /* ---------------------------------------------------------------------
@@ -420,7 +551,7 @@ PG_FUNCTION_INFO_V1(gmm_stats_out);
 Datum
 gmm_stats_out(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_CSTRING(gmm_stats_to_cstring(PG_GETARG_GMM_STATS_P(0)));
+	PG_RETURN_CSTRING(gmm_stats_to_cstring(PG_GETARG_GMM_STATS_SETTLED(0)));
 }
 
 PG_FUNCTION_INFO_V1(gmm_stats_to_jsonb);
@@ -428,7 +559,7 @@ PG_FUNCTION_INFO_V1(gmm_stats_to_jsonb);
 Datum
 gmm_stats_to_jsonb(PG_FUNCTION_ARGS)
 {
-	char	   *str = gmm_stats_to_cstring(PG_GETARG_GMM_STATS_P(0));
+	char	   *str = gmm_stats_to_cstring(PG_GETARG_GMM_STATS_SETTLED(0));
 
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(str));
 }
@@ -452,7 +583,7 @@ PG_FUNCTION_INFO_V1(gmm_stats_send);
 Datum
 gmm_stats_send(PG_FUNCTION_ARGS)
 {
-	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
+	GmmStats   *s = PG_GETARG_GMM_STATS_SETTLED(0);
 	bytea	   *model;
 	StringInfoData buf;
 	Size		n = gmm_stats_value_count(s->cov_type, s->k, s->d);
@@ -570,7 +701,9 @@ PG_FUNCTION_INFO_V1(gmm_stats_n_rows);
 Datum
 gmm_stats_n_rows(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(PG_GETARG_GMM_STATS_P(0)->n_rows);
+	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
+
+	PG_RETURN_INT64(s->n_rows + s->n_pending);
 }
 
 PG_FUNCTION_INFO_V1(gmm_stats_weight);
@@ -578,7 +711,7 @@ PG_FUNCTION_INFO_V1(gmm_stats_weight);
 Datum
 gmm_stats_weight(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_FLOAT8(PG_GETARG_GMM_STATS_P(0)->sum_w);
+	PG_RETURN_FLOAT8(PG_GETARG_GMM_STATS_SETTLED(0)->sum_w);
 }
 
 PG_FUNCTION_INFO_V1(gmm_stats_log_likelihood);
@@ -586,7 +719,7 @@ PG_FUNCTION_INFO_V1(gmm_stats_log_likelihood);
 Datum
 gmm_stats_log_likelihood(PG_FUNCTION_ARGS)
 {
-	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
+	GmmStats   *s = PG_GETARG_GMM_STATS_SETTLED(0);
 
 	if (s->sum_w <= 0.0)
 		PG_RETURN_NULL();
@@ -598,7 +731,7 @@ PG_FUNCTION_INFO_V1(gmm_stats_counts);
 Datum
 gmm_stats_counts(PG_FUNCTION_ARGS)
 {
-	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
+	GmmStats   *s = PG_GETARG_GMM_STATS_SETTLED(0);
 
 	PG_RETURN_ARRAYTYPE_P(gmm_array_1d(GMM_STATS_NK(s), s->k));
 }

@@ -38,11 +38,11 @@ typedef struct GmmStats
 	int32		vl_len_;		/* varlena header (do not touch directly!) */
 	uint8		version;		/* GMM_STATS_FORMAT_VERSION */
 	uint8		cov_type;		/* GmmCovType, same as the model's */
-	uint16		flags;			/* always 0 */
+	uint16		flags;			/* GMM_STATS_FLAG_*; 0 outside an aggregate */
 	int32		k;				/* components, same as the model's */
 	int32		d;				/* dimension, same as the model's */
 	int32		model_size;		/* VARSIZE of the embedded model */
-	int32		reserved;		/* always 0 */
+	int32		n_pending;		/* rows buffered, not yet in the sums */
 	uint64		fingerprint;	/* gmm_fingerprint of the embedded model */
 	int64		n_rows;			/* rows accumulated (weight > 0) */
 	float8		sum_w;			/* sum of the row weights */
@@ -50,15 +50,24 @@ typedef struct GmmStats
 	float8		data[FLEXIBLE_ARRAY_MEMBER];
 } GmmStats;
 
+/* flags */
+#define GMM_STATS_FLAG_PENDING	0x0001	/* room for pending rows follows */
+#define GMM_STATS_FLAG_WEIGHTED 0x0002	/* a pending row has a weight != 1 */
+
 #define GMM_STATS_HEADER_SIZE	offsetof(GmmStats, data)
 #define GMM_STATS_MODEL(s)		((Gmm *) (s)->data)
 #define GMM_STATS_NK(s)			((double *) ((char *) (s)->data + (s)->model_size))
 #define GMM_STATS_S1(s)			(GMM_STATS_NK(s) + (s)->k)
 #define GMM_STATS_S2(s)			(GMM_STATS_S1(s) + (Size) (s)->k * (s)->d)
 
+#define GMM_STATS_PENDING_X(s)	(GMM_STATS_S2(s) + (Size) (s)->k * gmm_s2_count((s)->cov_type, (s)->d))
+#define GMM_STATS_PENDING_W(s)	(GMM_STATS_PENDING_X(s) + (Size) gmm_stats_capacity(s) * (s)->d)
+
 #define DatumGetGmmStatsP(x)	((GmmStats *) PG_DETOAST_DATUM(x))
 #define PG_GETARG_GMM_STATS_P(n) DatumGetGmmStatsP(PG_GETARG_DATUM(n))
 #define PG_RETURN_GMM_STATS_P(x) PG_RETURN_POINTER(x)
+/* argument n with any pending rows through the E-step (never modified) */
+#define PG_GETARG_GMM_STATS_SETTLED(n) gmm_stats_settled(PG_GETARG_GMM_STATS_P(n))
 
 /* stats.c */
 extern Size gmm_stats_value_count(int cov_type, int k, int d);
@@ -68,7 +77,13 @@ extern GmmStats *gmm_stats_alloc(const Gmm *m, uint64 fingerprint);
 extern GmmStats *gmm_stats_copy(const GmmStats *s);
 extern void gmm_stats_view(GmmStats *s, GmmSuff *view);
 extern void gmm_stats_check_same_model(const GmmStats *a, const GmmStats *b);
-extern void gmm_stats_validate(const GmmStats *s);
+extern Size gmm_stats_base_size(const GmmStats *s);
+extern int	gmm_stats_capacity(const GmmStats *s);
+extern GmmStats *gmm_stats_resize(const GmmStats *s, int capacity);
+extern void gmm_stats_flush(GmmStats *dst, const GmmStats *src,
+							const GmmPrepared *p);
+extern void gmm_stats_settle(GmmStats *s);
+extern GmmStats *gmm_stats_settled(GmmStats *s);
 extern void gmm_stats_merge_into(GmmStats *a, const GmmStats *b);
 extern Gmm *gmm_stats_mstep(const GmmStats *s, double reg_covar, int *n_empty);
 

@@ -55,8 +55,8 @@ CREATE FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[]) RETURNS gmm_stats
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
 CREATE FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[], float8) RETURNS gmm_stats
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[]) IS 'transition function of gmm_em_step and gmm_stats_agg: adds the E-step of one row';
-COMMENT ON FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[], float8) IS 'transition function of gmm_em_step and gmm_stats_agg: adds the E-step of one weighted row';
+COMMENT ON FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[]) IS 'transition function of gmm_em_step and gmm_stats_agg: adds the E-step of one row (in an aggregate, rows are buffered and go through the E-step in blocks)';
+COMMENT ON FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[], float8) IS 'transition function of gmm_em_step and gmm_stats_agg: adds the E-step of one weighted row (in an aggregate, rows are buffered and go through the E-step in blocks)';
 
 -- combine function, two-argument merge, and transition function of the merge aggregate
 CREATE FUNCTION gmm_stats_merge(gmm_stats, gmm_stats) RETURNS gmm_stats
@@ -66,6 +66,10 @@ COMMENT ON FUNCTION gmm_stats_merge(gmm_stats, gmm_stats) IS 'the sum of two set
 CREATE FUNCTION gmm_em_step_final(gmm_stats) RETURNS gmm
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION gmm_em_step_final(gmm_stats) IS 'final function of gmm_em_step: the M-step with reg_covar 1e-6; NULL without rows';
+
+CREATE FUNCTION gmm_stats_agg_final(gmm_stats) RETURNS gmm_stats
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gmm_stats_agg_final(gmm_stats) IS 'final function of gmm_stats_agg: the statistics with every buffered row through the E-step';
 
 CREATE FUNCTION gmm_stats_to_model(gmm_stats) RETURNS gmm
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -84,10 +88,10 @@ COMMENT ON AGGREGATE gmm_em_step(gmm, float8[]) IS 'one EM iteration from model 
 COMMENT ON AGGREGATE gmm_em_step(gmm, float8[], float8) IS 'one weighted EM iteration from model m over the rows (weights >= 0)';
 
 CREATE AGGREGATE gmm_stats_agg(m gmm, x float8[]) (
-	SFUNC = gmm_stats_accum, STYPE = gmm_stats,
+	SFUNC = gmm_stats_accum, STYPE = gmm_stats, FINALFUNC = gmm_stats_agg_final,
 	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
 CREATE AGGREGATE gmm_stats_agg(m gmm, x float8[], weight float8) (
-	SFUNC = gmm_stats_accum, STYPE = gmm_stats,
+	SFUNC = gmm_stats_accum, STYPE = gmm_stats, FINALFUNC = gmm_stats_agg_final,
 	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
 COMMENT ON AGGREGATE gmm_stats_agg(gmm, float8[]) IS 'the E-step statistics of the rows under model m, to merge with gmm_stats_merge and finish with gmm_stats_to_model';
 COMMENT ON AGGREGATE gmm_stats_agg(gmm, float8[], float8) IS 'the E-step statistics of weighted rows under model m (weights >= 0)';
