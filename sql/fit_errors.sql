@@ -88,4 +88,8 @@ SET gmm.fit_memory_limit = '10';
 SET gmm.fit_memory_limit = 'lots';
 SET gmm.no_such_setting = 1;
 
+-- numbers beyond float8 in options
+SELECT gmm_fit(x, 2, '{"tol": 1e999}') FROM fit_e;
+SELECT gmm_fit(x, 2, '{"seed": 1e999}') FROM fit_e;
+
 DROP TABLE fit_e;

@@ -109,7 +109,7 @@ option_number(const char *caller, const char *key, const JsonbValue *v)
 
 	if (v->type != jbvNumeric)
 		option_type_error(caller, key, "a number", v);
-	x = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+	x = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 										   NumericGetDatum(v->val.numeric)));
 	if (!isfinite(x))
 		ereport(ERROR,
@@ -118,10 +118,9 @@ option_number(const char *caller, const char *key, const JsonbValue *v)
 	return x;
 }
 
-/* An integer option within [min, max] */
-int
-gmm_option_int(const char *caller, const char *key, const JsonbValue *v,
-			   int min, int max)
+/* An integral number option as a double */
+static double
+option_integral(const char *caller, const char *key, const JsonbValue *v)
 {
 	double		x;
 
@@ -132,6 +131,16 @@ gmm_option_int(const char *caller, const char *key, const JsonbValue *v,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s option \"%s\" must be an integer, not %g", caller, key, x)));
+	return x;
+}
+
+/* An integer option within [min, max] */
+int
+gmm_option_int(const char *caller, const char *key, const JsonbValue *v,
+			   int min, int max)
+{
+	double		x = option_integral(caller, key, v);
+
 	if (x < min || x > max)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -144,15 +153,8 @@ gmm_option_int(const char *caller, const char *key, const JsonbValue *v,
 int64
 gmm_option_int64(const char *caller, const char *key, const JsonbValue *v)
 {
-	double		x;
+	double		x = option_integral(caller, key, v);
 
-	if (v->type != jbvNumeric)
-		option_type_error(caller, key, "an integer", v);
-	x = option_number(caller, key, v);
-	if (x != floor(x))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s option \"%s\" must be an integer, not %g", caller, key, x)));
 	if (fabs(x) >= 9.2e18)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
