@@ -92,7 +92,14 @@ def plot(model, points=None, ax=None, dims=(0, 1), sigmas=(1, 2), colors=None,
     else:
         _plot_2d(model, X, labels, ax, dims, sigmas, colors, point_size, show_means)
     if legend:
-        ax.legend(loc="best", fontsize="small")
+        handles, _ = ax.get_legend_handles_labels()
+        if d > 1:
+            from matplotlib.lines import Line2D
+            for n, s in enumerate(sorted(sigmas)):
+                handles.append(Line2D([], [], color="dimgray", linewidth=2.0 if n == 0 else 1.2,
+                                      linestyle="-" if n == 0 else "--",
+                                      label="%g sigma" % s))
+        ax.legend(handles=handles, loc="best", fontsize="small", markerscale=2)
     ax.set_title(title if title is not None else
                  "%s mixture, k = %d" % (model.covariance_type, k))
     return ax
