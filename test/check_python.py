@@ -109,9 +109,12 @@ def compare_with_sql(cur, label, model, gm, X, table):
 
 def run_driver(conn, name, binary=False):
     """Everything that needs a connection, for one driver."""
-    gmm_pg.register(conn)
-    cur = conn.cursor(binary=True) if binary else conn.cursor()
     label0 = name + (" binary" if binary else "")
+    gmm_pg.register(conn)
+    status = (conn.get_transaction_status() if name == "psycopg2"
+              else conn.info.transaction_status)
+    check(status == 0, label0 + ": register() leaves no transaction open (status %s)" % status)
+    cur = conn.cursor(binary=True) if binary else conn.cursor()
     table = "py_points_" + name.replace(" ", "_") + ("_b" if binary else "")
     X = make_points()
     cur.execute("DROP TABLE IF EXISTS " + table)

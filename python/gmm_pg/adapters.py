@@ -78,8 +78,13 @@ def _array_literal(a):
 def _register_psycopg2(conn):
     import psycopg2.extensions as ext
 
-    with conn.cursor() as cur:
-        oid, array_oid, sql_name = _lookup(cur)
+    idle = conn.get_transaction_status() == ext.TRANSACTION_STATUS_IDLE
+    try:
+        with conn.cursor() as cur:
+            oid, array_oid, sql_name = _lookup(cur)
+    finally:
+        if idle and not conn.autocommit:
+            conn.rollback()     # leave no transaction open that was not open before
 
     def cast(value, cur):
         if value is None:
@@ -130,11 +135,16 @@ def _scalar_literal(v):
 # psycopg 3
 def _register_psycopg3(conn):
     from psycopg.adapt import Dumper, Loader
-    from psycopg.pq import Format
+    from psycopg.pq import Format, TransactionStatus
     from psycopg.types import TypeInfo
 
-    with conn.cursor() as cur:
-        oid, array_oid, sql_name = _lookup(cur)
+    idle = conn.info.transaction_status == TransactionStatus.IDLE
+    try:
+        with conn.cursor() as cur:
+            oid, array_oid, sql_name = _lookup(cur)
+    finally:
+        if idle and not conn.autocommit:
+            conn.rollback()     # leave no transaction open that was not open before
     # register the type and its array type (so gmm[] loads and dumps too)
     info = TypeInfo(sql_name, oid, array_oid)
     info.register(conn)
