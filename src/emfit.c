@@ -206,7 +206,8 @@ em_run(const GmmEmSource *src, Gmm *model, const GmmFitOptions *opts,
 			out.status = RUN_NONFINITE;
 			return out;
 		}
-		next = gmm_mstep(s, model, opts->reg_covar, &n_empty);
+		next = gmm_mstep_shrunk(s, model, opts->reg_covar,
+								opts->shrinkage == GMM_SHRINK_OAS, &n_empty);
 		bad = bad_component(next, work);
 		if (bad)
 		{
