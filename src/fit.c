@@ -51,6 +51,7 @@ _PG_init(void)
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	gmm_threads_init();
+	gmm_convergence_warning_init();
 	MarkGUCPrefixReserved("gmm");
 }
 
