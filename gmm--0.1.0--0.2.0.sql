@@ -36,3 +36,11 @@ CREATE FUNCTION gmm_sample_with_component(m gmm, n bigint, seed bigint, alpha fl
 	ROWS 1000;
 COMMENT ON FUNCTION gmm_sample(gmm, bigint, bigint, float8) IS 'n rows drawn from the mixture, each from inside the alpha confidence region of its component (squared Mahalanobis distance <= chi-square quantile, d degrees of freedom, at alpha; rejection sampling, as gmr''s sample_confidence_region), reproducible for a given seed';
 COMMENT ON FUNCTION gmm_sample_with_component(gmm, bigint, bigint, float8) IS 'n rows drawn from inside the alpha confidence regions of the components, with the component (1-based) each came from, reproducible for a given seed';
+
+-- The criteria of every k of a k_max fit (stored in the model, format version 2).
+CREATE FUNCTION gmm_selection(m gmm,
+		OUT k int, OUT log_likelihood float8, OUT bic float8, OUT aic float8,
+		OUT converged bool, OUT n_iter int)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'gmm_selection' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION gmm_selection(gmm) IS 'per k fitted by a fit over a range of k (option k_max): k, mean log-likelihood per row, BIC, AIC (on the fit''s rows), converged and iterations; one row for a fit of a single k, none for a built model';

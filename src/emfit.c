@@ -552,7 +552,11 @@ gmm_em_drive(const GmmEmSource *src, const Gmm *start,
 	double		best_crit = INFINITY;
 	RunOutcome	fail = {RUN_OK, 0, 0};
 	int			fail_k = k_min;
+	double	   *sel = NULL;		/* the selection table, for a range of k */
+	int			n_sel = 0;
 
+	if (k_min != k_max)
+		sel = palloc(sizeof(double) * GMM_SEL_FIELDS * (k_max - k_min + 1));
 	for (int k = k_min; k <= k_max; k++)
 	{
 		RunOutcome	f = {RUN_OK, 0, 0};
@@ -568,6 +572,15 @@ gmm_em_drive(const GmmEmSource *src, const Gmm *start,
 			continue;
 		}
 		crit = gmm_fit_criterion(m, opts->criterion);
+		if (sel != NULL)
+		{
+			double	   *row = sel + (Size) n_sel++ * GMM_SEL_FIELDS;
+
+			row[0] = k;
+			row[1] = m->log_likelihood;
+			row[2] = m->n_iter;
+			row[3] = (m->flags & GMM_FLAG_CONVERGED) ? 1.0 : 0.0;
+		}
 		if (k_min != k_max && opts->verbose)
 			ereport(NOTICE,
 					(errmsg("%s: k=%d: mean log-likelihood %.6f, %s %.6f",
@@ -584,6 +597,9 @@ gmm_em_drive(const GmmEmSource *src, const Gmm *start,
 	}
 	if (best == NULL)
 		report_failure(&fail, fail_k, start != NULL, opts, caller);
+	/* a fit over a range of k keeps the criteria of every k it fitted */
+	if (sel != NULL)
+		best = gmm_with_selection(best, sel, n_sel);
 	gmm_validate(best);
 	count_fit(best, opts, caller);
 	return best;
