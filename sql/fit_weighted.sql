@@ -30,7 +30,8 @@ FROM (SELECT gmm_fit_weighted(x, 3, 1) m FROM fw_pts) s;
 -- weights from a column, integer weights without a cast, options
 SELECT gmm_n_rows(gmm_fit_weighted(x, w, 3)) AS sum_w,
        gmm_n_rows(gmm_fit_weighted(x, i % 2, 2)) AS odd_rows,
-       gmm_covariance_type(gmm_fit_weighted(x, w, 3, '{"covariance_type": "tied", "seed": 1}')) AS tied
+       gmm_covariance_type(gmm_fit_weighted(x, w, 3, '{"covariance_type": "tied", "seed": 1}')) AS tied,
+       gmm_fit_weighted(x::real[], w, 3, '{"seed": 1}') = gmm_fit_weighted(x::real[]::float8[], w, 3, '{"seed": 1}') AS real_points
 FROM fw_pts;
 -- integer weights equal repeated rows
 WITH a AS (SELECT gmm_fit_weighted(x, w, 3, '{"means": [[0, 1], [10, -4], [20, -9]], "tol": 1e-10}') m FROM fw_pts),

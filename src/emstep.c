@@ -392,8 +392,8 @@ PG_FUNCTION_INFO_V1(gmm_stats_to_model_options);
 /*
  * gmm_stats_to_model(stats, options): the M-step with gmm_fit's options.
  * Only reg_covar and shrinkage apply; covariance_type, when given, must be
- * that of the statistics; the other options are accepted so that one options object
- * serves gmm_fit, gmm_train and this function.
+ * that of the statistics; the other options are accepted so that one
+ * options object serves gmm_fit, gmm_train and this function.
  */
 Datum
 gmm_stats_to_model_options(PG_FUNCTION_ARGS)
