@@ -9,6 +9,14 @@
  * where the covariance block depends on the covariance type:
  *	 full: k * d * d   diag: k * d   spherical: k   tied: d * d
  * All matrices are row-major and stored whole (not packed).
+ *
+ * Format version 1 (gmm 0.1.0, and every model without a selection table)
+ * ends there.  Version 2 is written only for models that carry a selection
+ * table (GMM_FLAG_SELECTION, a fit over a range of k): n_selection rows of
+ * GMM_SEL_FIELDS float8 follow the covariances,
+ *	 k, log_likelihood (mean per row), n_iter, converged (0 or 1)
+ * one per k fitted, in increasing k.  Every version is read; a value is
+ * rewritten in the newer format only when written again.
  */
 #ifndef GMM_H
 #define GMM_H
@@ -17,7 +25,9 @@
 #include "fmgr.h"
 #include "utils/array.h"
 
-#define GMM_FORMAT_VERSION	1
+#define GMM_FORMAT_VERSION	1	/* models without a selection table */
+#define GMM_FORMAT_VERSION_SELECTION	2	/* models with one */
+#define GMM_SEL_FIELDS		4	/* float8 per row of the selection table */
 
 /* limits, documented in the README */
 #define GMM_MAX_K			10000
@@ -41,18 +51,19 @@ typedef enum GmmCovType
 /* flags */
 #define GMM_FLAG_FITTED		0x0001	/* fit metadata below is meaningful */
 #define GMM_FLAG_CONVERGED	0x0002	/* the fit met its tolerance */
-#define GMM_FLAG_MASK		0x0003
+#define GMM_FLAG_SELECTION	0x0004	/* a selection table follows (version 2) */
+#define GMM_FLAG_MASK		0x0007
 
 typedef struct Gmm
 {
 	int32		vl_len_;		/* varlena header (do not touch directly!) */
-	uint8		version;		/* GMM_FORMAT_VERSION */
+	uint8		version;		/* GMM_FORMAT_VERSION[_SELECTION] */
 	uint8		cov_type;		/* GmmCovType */
 	uint16		flags;			/* GMM_FLAG_* */
 	int32		k;				/* number of components */
 	int32		d;				/* dimension */
 	int32		n_iter;			/* EM iterations run (fitted models) */
-	int32		reserved;		/* always 0 */
+	int32		n_selection;	/* rows of the selection table; 0 in version 1 */
 	float8		n_seen;			/* rows (or total weight) seen by the fit */
 	float8		log_likelihood; /* mean log-likelihood per row (weight) */
 	float8		data[FLEXIBLE_ARRAY_MEMBER];
@@ -63,6 +74,7 @@ typedef struct Gmm
 #define GMM_MEANS(m)			((m)->data + (m)->k)
 #define GMM_COVS(m)				((m)->data + (Size) (m)->k + (Size) (m)->k * (m)->d)
 #define GMM_IS_FITTED(m)		(((m)->flags & GMM_FLAG_FITTED) != 0)
+#define GMM_SELECTION(m)		((m)->data + gmm_value_count((m)->cov_type, (m)->k, (m)->d))
 
 #define DatumGetGmmP(x)			((Gmm *) PG_DETOAST_DATUM(x))
 #define PG_GETARG_GMM_P(n)		DatumGetGmmP(PG_GETARG_DATUM(n))
@@ -79,6 +91,8 @@ extern void gmm_canonicalize(Gmm *m);
 extern int	gmm_parse_cov_type(const char *name);
 extern const char *gmm_cov_type_name(int cov_type);
 extern double gmm_n_parameters(const Gmm *m);
+extern double gmm_n_parameters_kd(int cov_type, int k, int d);
+extern Gmm *gmm_with_selection(const Gmm *m, const double *rows, int n);
 extern void gmm_full_covariance(const Gmm *m, int j, double *out);
 extern uint64 gmm_fingerprint(const Gmm *m);
 

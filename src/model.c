@@ -8,8 +8,10 @@
 
 #include <math.h>
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -126,11 +128,18 @@ gmm_cov_type_name(int cov_type)
 double
 gmm_n_parameters(const Gmm *m)
 {
-	double		k = m->k,
-				d = m->d,
+	return gmm_n_parameters_kd(m->cov_type, m->k, m->d);
+}
+
+/* Free parameters of a model of this shape */
+double
+gmm_n_parameters_kd(int cov_type, int k_, int d_)
+{
+	double		k = k_,
+				d = d_,
 				cov;
 
-	switch (m->cov_type)
+	switch (cov_type)
 	{
 		case GMM_COV_FULL:
 			cov = k * d * (d + 1) / 2.0;
@@ -174,6 +183,32 @@ gmm_full_covariance(const Gmm *m, int j, double *out)
 				out[(Size) i * d + i] = c[j];
 			break;
 	}
+}
+
+/*
+ * A copy of fitted model m carrying the selection table rows[n][4] (k,
+ * log_likelihood, n_iter, converged), in format version 2
+ */
+Gmm *
+gmm_with_selection(const Gmm *m, const double *rows, int n)
+{
+	Size		base = gmm_size(m->cov_type, m->k, m->d);
+	Size		sz = add_size(base, mul_size(sizeof(float8), mul_size(n, GMM_SEL_FIELDS)));
+	Gmm		   *c;
+
+	Assert(GMM_IS_FITTED(m) && n >= 1);
+	if (sz > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("gmm with a selection table of %d rows is too large", n)));
+	c = (Gmm *) palloc(sz);
+	memcpy(c, m, base);
+	SET_VARSIZE(c, sz);
+	c->version = GMM_FORMAT_VERSION_SELECTION;
+	c->flags |= GMM_FLAG_SELECTION;
+	c->n_selection = n;
+	memcpy(GMM_SELECTION(c), rows, sizeof(float8) * n * GMM_SEL_FIELDS);
+	return c;
 }
 
 /* A 64-bit hash of the model's bytes */
@@ -252,7 +287,7 @@ gmm_validate(const Gmm *m)
 	double		wsum = 0.0;
 	double	   *work;
 
-	if (m->version != GMM_FORMAT_VERSION)
+	if (m->version != GMM_FORMAT_VERSION && m->version != GMM_FORMAT_VERSION_SELECTION)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("unsupported gmm format version %d", m->version)));
@@ -260,16 +295,37 @@ gmm_validate(const Gmm *m)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("invalid gmm covariance type code %d", m->cov_type)));
-	if ((m->flags & ~GMM_FLAG_MASK) != 0 || m->reserved != 0)
+	if ((m->flags & ~GMM_FLAG_MASK) != 0 ||
+		(m->version == GMM_FORMAT_VERSION &&
+		 ((m->flags & GMM_FLAG_SELECTION) || m->n_selection != 0)) ||
+		(m->version == GMM_FORMAT_VERSION_SELECTION &&
+		 (!(m->flags & GMM_FLAG_SELECTION) || !GMM_IS_FITTED(m) ||
+		  m->n_selection < 1 || m->n_selection > GMM_MAX_K)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("invalid gmm flags %d", (int) m->flags)));
 	gmm_check_shape(k, d);
-	if (VARSIZE(m) != gmm_size(m->cov_type, k, d))
+	if (VARSIZE(m) != gmm_size(m->cov_type, k, d) +
+		sizeof(float8) * GMM_SEL_FIELDS * (Size) m->n_selection)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("gmm size %u does not match %d components of dimension %d",
 						(unsigned) VARSIZE(m), k, d)));
+	for (int r = 0; r < m->n_selection; r++)
+	{
+		const double *row = GMM_SELECTION(m) + (Size) r * GMM_SEL_FIELDS;
+
+		if (!(row[0] >= 1 && row[0] <= GMM_MAX_K && row[0] == floor(row[0])) ||
+			(r > 0 && !(row[0] > row[-GMM_SEL_FIELDS])) ||
+			!isfinite(row[1]) ||
+			!(row[2] >= 0 && row[2] <= PG_INT32_MAX && row[2] == floor(row[2])) ||
+			!(row[3] == 0.0 || row[3] == 1.0))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("invalid row %d of the gmm selection table", r + 1),
+					 errdetail("Each row has an integer k between 1 and %d (increasing), a finite log_likelihood, an integer n_iter >= 0 and converged true or false.",
+							   GMM_MAX_K)));
+	}
 
 	for (int j = 0; j < k; j++)
 	{
@@ -345,7 +401,8 @@ gmm_validate(const Gmm *m)
 void
 gmm_canonicalize(Gmm *m)
 {
-	Size		n = gmm_value_count(m->cov_type, m->k, m->d);
+	Size		n = gmm_value_count(m->cov_type, m->k, m->d) +
+		(Size) m->n_selection * GMM_SEL_FIELDS;
 
 	for (Size i = 0; i < n; i++)
 		if (m->data[i] == 0.0)
@@ -566,6 +623,52 @@ gmm_aic_model(PG_FUNCTION_ARGS)
 
 	RETURN_NULL_UNLESS_FITTED(m);
 	PG_RETURN_FLOAT8(-2.0 * m->log_likelihood * m->n_seen + 2.0 * gmm_n_parameters(m));
+}
+
+PG_FUNCTION_INFO_V1(gmm_selection);
+/*
+ * gmm_selection(m): one row (k, log_likelihood, bic, aic, converged,
+ * n_iter) per k of a fit over a range of k; the model's own row for a fit of
+ * one k; no rows for a built model
+ */
+Datum
+gmm_selection(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Gmm		   *m = PG_GETARG_GMM_P(0);
+	double		own[GMM_SEL_FIELDS];
+	const double *rows = own;
+	int			n = 0;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (m->flags & GMM_FLAG_SELECTION)
+		rows = GMM_SELECTION(m), n = m->n_selection;
+	else if (GMM_IS_FITTED(m))
+	{
+		own[0] = m->k;
+		own[1] = m->log_likelihood;
+		own[2] = m->n_iter;
+		own[3] = (m->flags & GMM_FLAG_CONVERGED) ? 1.0 : 0.0;
+		n = 1;
+	}
+	for (int r = 0; r < n; r++)
+	{
+		const double *row = rows + (Size) r * GMM_SEL_FIELDS;
+		int			k = (int) row[0];
+		double		fit = -2.0 * row[1] * m->n_seen,
+					p = gmm_n_parameters_kd(m->cov_type, k, m->d);
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
+
+		values[0] = Int32GetDatum(k);
+		values[1] = Float8GetDatum(row[1]);
+		values[2] = Float8GetDatum(fit + p * log(m->n_seen));
+		values[3] = Float8GetDatum(fit + 2.0 * p);
+		values[4] = BoolGetDatum(row[3] != 0.0);
+		values[5] = Int32GetDatum((int) row[2]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 PG_FUNCTION_INFO_V1(gmm_n_parameters_sql);

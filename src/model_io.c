@@ -65,8 +65,24 @@ gmm_to_cstring(const Gmm *m)
 		gmm_json_append_double(&buf, m->n_seen);
 		appendStringInfoString(&buf, ",\"log_likelihood\":");
 		gmm_json_append_double(&buf, m->log_likelihood);
-		appendStringInfo(&buf, ",\"n_iter\":%d,\"converged\":%s}",
+		appendStringInfo(&buf, ",\"n_iter\":%d,\"converged\":%s",
 						 m->n_iter, (m->flags & GMM_FLAG_CONVERGED) ? "true" : "false");
+		if (m->flags & GMM_FLAG_SELECTION)
+		{
+			appendStringInfoString(&buf, ",\"selection\":[");
+			for (int r = 0; r < m->n_selection; r++)
+			{
+				const double *row = GMM_SELECTION(m) + (Size) r * GMM_SEL_FIELDS;
+
+				appendStringInfo(&buf, "%s{\"k\":%d,\"log_likelihood\":",
+								 r > 0 ? "," : "", (int) row[0]);
+				gmm_json_append_double(&buf, row[1]);
+				appendStringInfo(&buf, ",\"n_iter\":%d,\"converged\":%s}",
+								 (int) row[2], row[3] != 0.0 ? "true" : "false");
+			}
+			appendStringInfoChar(&buf, ']');
+		}
+		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
@@ -78,10 +94,54 @@ static const GmmJsonContext gmm_json = {
 	"A gmm is a JSON object with keys \"covariance_type\", \"weights\", \"means\" and \"covariances\"."
 };
 
-/* Read the optional "fit" object into m */
+/* Read one row of "fit.selection" into row[GMM_SEL_FIELDS] */
 static void
+read_selection_row(JsonbValue *ev, double *row)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+	int			seen = 0;
+
+	if (ev->type != jbvBinary || !JsonContainerIsObject(ev->val.binary.data))
+		gmm_json_error(&gmm_json, "\"fit.selection\" must be an array of objects");
+	it = JsonbIteratorInit(ev->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+		else if (tok == WJB_VALUE)
+		{
+			if (strcmp(key, "k") == 0)
+				row[0] = (double) gmm_json_integer(&gmm_json, &v, "fit.selection.k", GMM_MAX_K), seen |= 1;
+			else if (strcmp(key, "log_likelihood") == 0)
+				row[1] = gmm_json_number(&gmm_json, &v, "fit.selection.log_likelihood"), seen |= 2;
+			else if (strcmp(key, "n_iter") == 0)
+				row[2] = (double) gmm_json_integer(&gmm_json, &v, "fit.selection.n_iter", PG_INT32_MAX), seen |= 4;
+			else if (strcmp(key, "converged") == 0)
+			{
+				if (v.type != jbvBool)
+					gmm_json_error(&gmm_json, "\"fit.selection.converged\" must be true or false");
+				row[3] = v.val.boolean ? 1.0 : 0.0;
+				seen |= 8;
+			}
+			else
+				gmm_json_error(&gmm_json, "unknown key \"fit.selection.%s\"", key);
+		}
+	}
+	if (seen != 15)
+		gmm_json_error(&gmm_json, "each row of \"fit.selection\" needs \"k\", \"log_likelihood\", \"n_iter\" and \"converged\"");
+}
+
+/*
+ * Read the optional "fit" object into m; returns its "selection" value, if
+ * any, for the caller to attach
+ */
+static JsonbValue *
 read_fit(const JsonbValue *fv, Gmm *m)
 {
+	JsonbValue *sel = NULL;
 	JsonbIterator *it;
 	JsonbValue	v;
 	JsonbIteratorToken tok;
@@ -114,6 +174,8 @@ read_fit(const JsonbValue *fv, Gmm *m)
 					m->flags |= GMM_FLAG_CONVERGED;
 				seen_conv = true;
 			}
+			else if (strcmp(key, "selection") == 0)
+				sel = gmm_json_copy(&v);
 			else
 				gmm_json_error(&gmm_json, "unknown key \"fit.%s\"", key);
 		}
@@ -121,6 +183,27 @@ read_fit(const JsonbValue *fv, Gmm *m)
 	if (!(seen_rows && seen_ll && seen_iter && seen_conv))
 		gmm_json_error(&gmm_json, "\"fit\" needs \"n_rows\", \"log_likelihood\", \"n_iter\" and \"converged\"");
 	m->flags |= GMM_FLAG_FITTED;
+	return sel;
+}
+
+/* m with the selection table in JSON array sel attached */
+static Gmm *
+attach_selection(Gmm *m, JsonbValue *sel)
+{
+	int			n;
+	double	   *rows;
+
+	if (sel->type != jbvBinary || !JsonContainerIsArray(sel->val.binary.data) ||
+		JsonContainerIsScalar(sel->val.binary.data))
+		gmm_json_error(&gmm_json, "\"fit.selection\" must be an array of objects");
+	n = (int) JsonContainerSize(sel->val.binary.data);
+	if (n < 1 || n > GMM_MAX_K)
+		gmm_json_error(&gmm_json, "\"fit.selection\" must have between 1 and %d rows", GMM_MAX_K);
+	rows = palloc(sizeof(double) * GMM_SEL_FIELDS * n);
+	for (int r = 0; r < n; r++)
+		read_selection_row(getIthJsonbValueFromContainer(sel->val.binary.data, r),
+						   rows + (Size) r * GMM_SEL_FIELDS);
+	return gmm_with_selection(m, rows, n);
 }
 
 /* Build and validate a model from a jsonb object */
@@ -228,7 +311,12 @@ gmm_from_jsonb(Jsonb *jb)
 		}
 	}
 	if (jf != NULL)
-		read_fit(jf, m);
+	{
+		JsonbValue *sel = read_fit(jf, m);
+
+		if (sel != NULL)
+			m = attach_selection(m, sel);
+	}
 	gmm_canonicalize(m);
 	gmm_validate(m);
 	return m;
@@ -301,6 +389,20 @@ gmm_send(PG_FUNCTION_ARGS)
 	pq_sendfloat8(&buf, m->log_likelihood);
 	for (Size i = 0; i < n; i++)
 		pq_sendfloat8(&buf, m->data[i]);
+	/* version 2: the selection table, row by row */
+	if (m->flags & GMM_FLAG_SELECTION)
+	{
+		pq_sendint32(&buf, m->n_selection);
+		for (int r = 0; r < m->n_selection; r++)
+		{
+			const double *row = GMM_SELECTION(m) + (Size) r * GMM_SEL_FIELDS;
+
+			pq_sendint32(&buf, (int32) row[0]);
+			pq_sendfloat8(&buf, row[1]);
+			pq_sendint32(&buf, (int32) row[2]);
+			pq_sendint8(&buf, row[3] != 0.0 ? 1 : 0);
+		}
+	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -323,7 +425,7 @@ gmm_recv(PG_FUNCTION_ARGS)
 	flags = pq_getmsgint(buf, 2);
 	k = pq_getmsgint(buf, 4);
 	d = pq_getmsgint(buf, 4);
-	if (version != GMM_FORMAT_VERSION)
+	if (version != GMM_FORMAT_VERSION && version != GMM_FORMAT_VERSION_SELECTION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("unsupported gmm binary format version %d", version)));
@@ -333,8 +435,12 @@ gmm_recv(PG_FUNCTION_ARGS)
 				 errmsg("invalid gmm covariance type code %d", cov_type)));
 	gmm_check_shape(k, d);
 	n = gmm_value_count(cov_type, k, d);
-	/* 4 + 8 + 8 bytes of metadata follow, then the values */
-	if ((Size) (buf->len - buf->cursor) != 20 + n * sizeof(float8))
+	/*
+	 * 4 + 8 + 8 bytes of metadata follow, then the values (version 2: then
+	 * the row count and 17-byte rows of the selection table)
+	 */
+	if (version == GMM_FORMAT_VERSION &&
+		(Size) (buf->len - buf->cursor) != 20 + n * sizeof(float8))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("gmm binary value has %d bytes where %zu were expected",
@@ -346,6 +452,33 @@ gmm_recv(PG_FUNCTION_ARGS)
 	m->log_likelihood = pq_getmsgfloat8(buf);
 	for (Size i = 0; i < n; i++)
 		m->data[i] = pq_getmsgfloat8(buf);
+	if (version == GMM_FORMAT_VERSION_SELECTION)
+	{
+		int			nsel = pq_getmsgint(buf, 4);
+		double	   *rows;
+
+		if (nsel < 1 || nsel > GMM_MAX_K ||
+			(Size) (buf->len - buf->cursor) != (Size) nsel * 17)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("gmm binary selection table is malformed"),
+					 errdetail("%d rows with %d bytes left.", nsel, buf->len - buf->cursor)));
+		if (!(flags & GMM_FLAG_SELECTION) || !(flags & GMM_FLAG_FITTED))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid gmm flags %d for format version %d", flags, version)));
+		rows = palloc(sizeof(double) * GMM_SEL_FIELDS * nsel);
+		for (int r = 0; r < nsel; r++)
+		{
+			double	   *row = rows + (Size) r * GMM_SEL_FIELDS;
+
+			row[0] = (int32) pq_getmsgint(buf, 4);
+			row[1] = pq_getmsgfloat8(buf);
+			row[2] = (int32) pq_getmsgint(buf, 4);
+			row[3] = pq_getmsgint(buf, 1);
+		}
+		m = gmm_with_selection(m, rows, nsel);
+	}
 	gmm_canonicalize(m);
 	gmm_validate(m);
 	PG_RETURN_GMM_P(m);

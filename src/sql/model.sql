@@ -83,6 +83,13 @@ COMMENT ON FUNCTION gmm_converged(gmm) IS 'whether the fit met its tolerance; NU
 COMMENT ON FUNCTION gmm_bic(gmm) IS 'Bayesian information criterion of the fit on its own rows; NULL for a built model';
 COMMENT ON FUNCTION gmm_aic(gmm) IS 'Akaike information criterion of the fit on its own rows; NULL for a built model';
 
+CREATE FUNCTION gmm_selection(m gmm,
+		OUT k int, OUT log_likelihood float8, OUT bic float8, OUT aic float8,
+		OUT converged bool, OUT n_iter int)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'gmm_selection' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION gmm_selection(gmm) IS 'per k fitted by a fit over a range of k (option k_max): k, mean log-likelihood per row, BIC, AIC (on the fit''s rows), converged and iterations; one row for a fit of a single k, none for a built model';
+
 CREATE FUNCTION gmm_eq(gmm, gmm) RETURNS bool
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION gmm_ne(gmm, gmm) RETURNS bool
