@@ -141,7 +141,7 @@ FROM (VALUES (ARRAY[0, 0]::float8[]), (ARRAY[0, 0]), (ARRAY[9, 9]), (ARRAY[9, 9.
 -- weighted fitting: integer weights equal repeated rows; zero weights and
 -- NULL weights are ignored
 CREATE TABLE fit_w AS SELECT i, x, (i % 4)::float8 AS w FROM fit_pts;
-WITH a AS (SELECT gmm_fit(x, w, 3, '{"means": [[0, 0], [10, -5], [20, -10]], "tol": 1e-10}') m FROM fit_w),
+WITH a AS (SELECT gmm_fit_weighted(x, w, 3, '{"means": [[0, 0], [10, -5], [20, -10]], "tol": 1e-10}') m FROM fit_w),
      b AS (SELECT gmm_fit(x, 3, '{"means": [[0, 0], [10, -5], [20, -10]], "tol": 1e-10}') m
            FROM fit_w, generate_series(1, 3) r WHERE r <= w)
 SELECT gmm_n_rows(a.m), gmm_n_rows(b.m),
@@ -149,14 +149,14 @@ SELECT gmm_n_rows(a.m), gmm_n_rows(b.m),
        (SELECT max(abs(u - v)) FROM unnest(gmm_means(a.m), gmm_means(b.m)) t(u, v)) < 1e-9 AS same_means,
        (SELECT max(abs(u - v)) FROM unnest(gmm_covariances(a.m), gmm_covariances(b.m)) t(u, v)) < 1e-9 AS same_covs
 FROM a, b;
-SELECT (SELECT gmm_fit(x, w, 3 ORDER BY i) FROM fit_w) =
-       (SELECT gmm_fit(x, w, 3 ORDER BY i)
+SELECT (SELECT gmm_fit_weighted(x, w, 3 ORDER BY i) FROM fit_w) =
+       (SELECT gmm_fit_weighted(x, w, 3 ORDER BY i)
         FROM (SELECT i, x, w FROM fit_w UNION ALL SELECT 1000 + i, ARRAY[i, i]::float8[], 0 FROM generate_series(1, 20) i
               UNION ALL SELECT 2000, ARRAY[5, 5]::float8[], NULL) s) AS zero_and_null_weights_ignored;
-SELECT gmm_fit(x, w, 3) = gmm_fit(x, 3) AS unit_weights_equal_unweighted
+SELECT gmm_fit_weighted(x, w, 3) = gmm_fit(x, 3) AS unit_weights_equal_unweighted
 FROM (SELECT i, x, 1.0::float8 AS w FROM fit_pts ORDER BY i) s;
 -- integer weights need no cast
-SELECT gmm_n_rows(gmm_fit(x, i % 2, 2)) FROM fit_pts;
+SELECT gmm_n_rows(gmm_fit_weighted(x, i % 2, 2)) FROM fit_pts;
 
 -- no combine function: under a parallel plan the rows are gathered and
 -- fitted by one process, with the same result

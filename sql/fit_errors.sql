@@ -21,11 +21,11 @@ SELECT gmm_fit(x, 1 + i / 30) FROM fit_e;
 SELECT gmm_fit(x, 4) FROM (VALUES (ARRAY[1, 2]::float8[]), (ARRAY[1, 2]), (ARRAY[3, 4]), (ARRAY[5, 6]), (ARRAY[5, 6])) v(x);
 SELECT gmm_fit(x, 2) FROM (VALUES (ARRAY[0]::float8[]), (ARRAY['-0']::float8[])) v(x);
 -- sample weights: negative, NaN, infinite
-SELECT gmm_fit(x, -1.0, 2) FROM fit_e;
-SELECT gmm_fit(x, 'NaN'::float8, 2) FROM fit_e;
-SELECT gmm_fit(x, 'Infinity'::float8, 2) FROM fit_e;
+SELECT gmm_fit_weighted(x, -1.0, 2) FROM fit_e;
+SELECT gmm_fit_weighted(x, 'NaN'::float8, 2) FROM fit_e;
+SELECT gmm_fit_weighted(x, 'Infinity'::float8, 2) FROM fit_e;
 -- all weights zero: no rows, NULL
-SELECT gmm_fit(x, 0.0, 2) IS NULL AS zero_weights_null FROM fit_e;
+SELECT gmm_fit_weighted(x, 0.0, 2) IS NULL AS zero_weights_null FROM fit_e;
 
 -- options: not an object, unknown keys, wrong types, bad values
 SELECT gmm_fit(x, 2, '[1, 2]') FROM fit_e;

@@ -52,7 +52,7 @@ ORDER BY name;
 -- ... also with a tighter tolerance, more iterations and weights
 SELECT name, gmm_n_iter(tr) > 5 AS many_iterations, pg_temp.close(tr, fit, 1e-9) AS same_model
 FROM (SELECT name, gmm_train('tr_pts', 'x', m, '{"tol": 1e-8, "weight_column": "w"}') AS tr,
-			 (SELECT gmm_fit(x, w::float8, 3, pg_temp.start(m) || '{"tol": 1e-8}') FROM tr_pts) AS fit
+			 (SELECT gmm_fit_weighted(x, w::float8, 3, pg_temp.start(m) || '{"tol": 1e-8}') FROM tr_pts) AS fit
 	  FROM tr_start WHERE name IN ('full', 'diag')) q
 ORDER BY name;
 

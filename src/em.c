@@ -168,9 +168,46 @@ gmm_suff_merge(GmmSuff *a, const GmmSuff *b)
 		a->s2[i] += b->s2[i];
 }
 
+/* Oracle Approximating Shrinkage of C (d x d, symmetric) from n samples */
+double
+gmm_oas_shrink(double *C, int d, double n)
+{
+	double		tr = 0.0,
+				sq = 0.0,
+				mu,
+				a,
+				num,
+				den,
+				r;
+	Size		dd = (Size) d * d;
+
+	for (int i = 0; i < d; i++)
+		tr += C[(Size) i * d + i];
+	for (Size t = 0; t < dd; t++)
+		sq += C[t] * C[t];
+	mu = tr / d;
+	a = sq / (double) dd;
+	num = a + mu * mu;
+	den = (n + 1.0) * (a - mu * mu / d);
+	r = (den > 0.0) ? Min(num / den, 1.0) : 1.0;
+	for (Size t = 0; t < dd; t++)
+		C[t] *= (1.0 - r);
+	for (int i = 0; i < d; i++)
+		C[(Size) i * d + i] += r * mu;
+	return r;
+}
+
 /* M-step: the next model from the statistics */
 Gmm *
 gmm_mstep(const GmmSuff *s, const Gmm *prev, double reg_covar, int *n_empty)
+{
+	return gmm_mstep_shrunk(s, prev, reg_covar, false, n_empty);
+}
+
+/* M-step with optional Oracle Approximating Shrinkage */
+Gmm *
+gmm_mstep_shrunk(const GmmSuff *s, const Gmm *prev, double reg_covar, bool oas,
+				 int *n_empty)
 {
 	int			k = s->k,
 				d = s->d;
@@ -275,10 +312,13 @@ gmm_mstep(const GmmSuff *s, const Gmm *prev, double reg_covar, int *n_empty)
 				if (s->cov_type == GMM_COV_TIED)
 					for (int t = 0; t <= i; t++)
 						C[(Size) i * d + t] /= total;
-				C[(Size) i * d + i] += reg_covar;
 				for (int t = 0; t < i; t++)
 					C[(Size) t * d + i] = C[(Size) i * d + t];
 			}
+			if (oas)
+				gmm_oas_shrink(C, d, (s->cov_type == GMM_COV_FULL) ? s->nk[j] : total);
+			for (int i = 0; i < d; i++)
+				C[(Size) i * d + i] += reg_covar;
 		}
 	}
 	pfree(delta);

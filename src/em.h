@@ -64,4 +64,22 @@ extern void gmm_suff_merge(GmmSuff *a, const GmmSuff *b);
 extern Gmm *gmm_mstep(const GmmSuff *s, const Gmm *prev, double reg_covar,
 					  int *n_empty);
 
+/*
+ * gmm_mstep with Oracle Approximating Shrinkage (when oas) of the full and
+ * tied covariance matrices before reg_covar is added: each empirical
+ * covariance S of a component with soft count n_j (tied: the total weight)
+ * becomes (1 - r) S + r (tr S / d) I, with r as in gmm_oas_shrink.
+ */
+extern Gmm *gmm_mstep_shrunk(const GmmSuff *s, const Gmm *prev, double reg_covar,
+							 bool oas, int *n_empty);
+
+/*
+ * Oracle Approximating Shrinkage (Chen et al. 2010, as in scikit-learn's
+ * oas and gmr) of the symmetric d x d matrix C estimated from n samples, in
+ * place: mu = tr C / d, a = mean of the squared elements,
+ * r = min((a + mu^2) / ((n + 1)(a - mu^2 / d)), 1) (1 when the denominator
+ * is not positive), C = (1 - r) C + r mu I.  Returns r.
+ */
+extern double gmm_oas_shrink(double *C, int d, double n);
+
 #endif							/* GMM_EM_H */

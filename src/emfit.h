@@ -54,6 +54,12 @@ extern Gmm *gmm_em_drive(const GmmEmSource *src, const Gmm *start,
 extern Gmm *gmm_em_fit(const GmmRows *rows, const GmmFitOptions *opts,
 					   const char *caller);
 
+/*
+ * Install the executor hooks behind the WARNING, once per statement, about
+ * fits that reached max_iter without converging (called from _PG_init).
+ */
+extern void gmm_convergence_warning_init(void);
+
 /* the criterion value (BIC or AIC) of a fitted model */
 extern double gmm_fit_criterion(const Gmm *m, int criterion);
 

@@ -304,6 +304,13 @@ gmm_stats_combine(PG_FUNCTION_ARGS)
 Gmm *
 gmm_stats_mstep(const GmmStats *s, double reg_covar, int *n_empty)
 {
+	return gmm_stats_mstep_shrunk(s, reg_covar, false, n_empty);
+}
+
+/* gmm_stats_mstep with optional Oracle Approximating Shrinkage */
+Gmm *
+gmm_stats_mstep_shrunk(const GmmStats *s, double reg_covar, bool oas, int *n_empty)
+{
 	const Gmm  *prev = GMM_STATS_MODEL(s);
 	GmmSuff		view;
 	Gmm		   *m;
@@ -313,7 +320,7 @@ gmm_stats_mstep(const GmmStats *s, double reg_covar, int *n_empty)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot compute a model from gmm_stats without rows")));
 	gmm_stats_view((GmmStats *) s, &view);
-	m = gmm_mstep(&view, prev, reg_covar, n_empty);
+	m = gmm_mstep_shrunk(&view, prev, reg_covar, oas, n_empty);
 	gmm_canonicalize(m);
 	m->flags = GMM_FLAG_FITTED;
 	m->n_seen = s->sum_w;
@@ -384,8 +391,8 @@ gmm_stats_to_model(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(gmm_stats_to_model_options);
 /*
  * gmm_stats_to_model(stats, options): the M-step with gmm_fit's options.
- * Only reg_covar applies; covariance_type, when given, must be that of the
- * statistics; the other options are accepted so that one options object
+ * Only reg_covar and shrinkage apply; covariance_type, when given, must be
+ * that of the statistics; the other options are accepted so that one options object
  * serves gmm_fit, gmm_train and this function.
  */
 Datum
@@ -405,5 +412,7 @@ gmm_stats_to_model_options(PG_FUNCTION_ARGS)
 				 errmsg("gmm_stats_to_model option \"covariance_type\" is \"%s\" but the statistics are of a \"%s\" model",
 						gmm_cov_type_name(opts.cov_type), gmm_cov_type_name(s->cov_type)),
 				 errhint("The covariance type is fixed by the model the statistics were collected under.")));
-	PG_RETURN_GMM_P(gmm_stats_mstep(s, opts.reg_covar, NULL));
+	gmm_check_shrinkage("gmm_stats_to_model", opts.shrinkage, s->cov_type);
+	PG_RETURN_GMM_P(gmm_stats_mstep_shrunk(s, opts.reg_covar,
+										   opts.shrinkage == GMM_SHRINK_OAS, NULL));
 }

@@ -51,6 +51,7 @@ _PG_init(void)
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	gmm_threads_init();
+	gmm_convergence_warning_init();
 	MarkGUCPrefixReserved("gmm");
 }
 
@@ -71,6 +72,9 @@ typedef struct GmmFitState
 	double	   *w;				/* n weights when weighted */
 	double		sum_w;
 } GmmFitState;
+
+/* the aggregate's name, for messages */
+#define FIT_NAME(st)	((st)->weighted ? "gmm_fit_weighted" : "gmm_fit")
 
 /* A size in kB as text, in the largest exact unit */
 static char *
@@ -141,9 +145,9 @@ new_state(MemoryContext aggcxt, bool weighted, int k, Jsonb *options)
 	{
 		st->options = palloc(VARSIZE(options));
 		memcpy(st->options, options, VARSIZE(options));
-		gmm_fit_options_parse(st->options, &st->opts, "gmm_fit", NULL, NULL, NULL);
+		gmm_fit_options_parse(st->options, &st->opts, FIT_NAME(st), NULL, NULL, NULL);
 	}
-	gmm_fit_options_set_k(&st->opts, k, "gmm_fit");
+	gmm_fit_options_set_k(&st->opts, k, FIT_NAME(st));
 	MemoryContextSwitchTo(old);
 	return st;
 }
@@ -213,7 +217,7 @@ add_row(GmmFitState *st, ArrayType *a, double weight)
 					 errmsg("gmm_fit rows have %d dimensions, more than the limit of %d",
 							d, GMM_MAX_D)));
 		st->d = d;
-		gmm_fit_options_check_dimension(&st->opts, d, "gmm_fit");
+		gmm_fit_options_check_dimension(&st->opts, d, FIT_NAME(st));
 	}
 	else if (d != st->d)
 		ereport(ERROR,
@@ -293,7 +297,7 @@ fit_transition(FunctionCallInfo fcinfo, bool weighted)
 		if (isnan(weight) || isinf(weight) || weight < 0.0)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("gmm_fit sample weight %g is not a non-negative number", weight),
+					 errmsg("gmm_fit_weighted sample weight %g is not a non-negative number", weight),
 					 errdetail("Row " INT64_FORMAT " has this weight.", st->rows_seen),
 					 errhint("Sample weights must be finite and non-negative; rows of weight 0 are ignored.")));
 	}
@@ -310,7 +314,7 @@ gmm_fit_transfn(PG_FUNCTION_ARGS)
 }
 
 PG_FUNCTION_INFO_V1(gmm_fit_weighted_transfn);
-/* gmm_fit(x, weight, k [, options]) transition */
+/* gmm_fit_weighted(x, weight, k [, options]) transition */
 Datum
 gmm_fit_weighted_transfn(PG_FUNCTION_ARGS)
 {
@@ -349,7 +353,7 @@ gmm_fit_finalfn(PG_FUNCTION_ARGS)
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "gmm_fit",
 								   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
-	m = gmm_em_fit(&rows, &st->opts, "gmm_fit");
+	m = gmm_em_fit(&rows, &st->opts, FIT_NAME(st));
 	MemoryContextSwitchTo(old);
 	result = palloc(VARSIZE(m));
 	memcpy(result, m, VARSIZE(m));

@@ -21,10 +21,11 @@ static const char *const init_names[] = {"kmeans", "kmeans++", "random", "given"
 
 static const char *const known_keys[] = {
 	"covariance_type", "max_iter", "tol", "reg_covar", "n_init", "init", "means",
-	"weights", "covariances", "seed", "max_tries", "verbose", "k_max", "criterion"
+	"weights", "covariances", "seed", "max_tries", "verbose", "k_max", "criterion",
+	"shrinkage"
 };
 
-#define VALID_KEYS "covariance_type, max_iter, tol, reg_covar, n_init, init, means, weights, covariances, seed, max_tries, verbose, k_max, criterion"
+#define VALID_KEYS "covariance_type, max_iter, tol, reg_covar, n_init, init, means, weights, covariances, seed, max_tries, verbose, k_max, criterion, shrinkage"
 
 /* Is key one of the options read here? */
 static bool
@@ -292,10 +293,18 @@ gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
 	if (jb == NULL)
 		return;
 	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+	{
+		JsonbValue	root;
+		const char *got = "an array";
+
+		if (JB_ROOT_IS_SCALAR(jb) && JsonbExtractScalar(&jb->root, &root))
+			got = json_type_name(&root);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s options must be a JSON object", caller),
-				 errhint("For example '{\"covariance_type\": \"diag\", \"seed\": 42}'.")));
+				 errmsg("%s options must be a JSON object such as '{\"covariance_type\": \"diag\"}', not %s",
+						caller, got),
+				 errhint("Pass the options as a jsonb object of key/value pairs, e.g. '{\"covariance_type\": \"diag\", \"seed\": 42}', or SQL NULL for the defaults.")));
+	}
 
 	it = JsonbIteratorInit(&jb->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
@@ -382,6 +391,20 @@ gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
 						 errmsg("%s option \"criterion\" is \"%s\", which is not a criterion", caller, s),
 						 errhint("Use \"bic\" or \"aic\".")));
 		}
+		else if (strcmp(key, "shrinkage") == 0)
+		{
+			char	   *s = gmm_option_string(caller, key, &v);
+
+			if (strcmp(s, "none") == 0)
+				opts->shrinkage = GMM_SHRINK_NONE;
+			else if (strcmp(s, "oas") == 0)
+				opts->shrinkage = GMM_SHRINK_OAS;
+			else
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s option \"shrinkage\" is \"%s\", which is not a shrinkage method", caller, s),
+						 errhint("Use \"none\" or \"oas\" (Oracle Approximating Shrinkage).")));
+		}
 		else if (hook == NULL || !hook(key, &v, hook_arg))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -389,6 +412,8 @@ gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
 					 errhint("Valid options are: %s%s%s.", VALID_KEYS,
 							 hook_keys ? ", " : "", hook_keys ? hook_keys : "")));
 	}
+
+	gmm_check_shrinkage(caller, opts->shrinkage, opts->cov_type);
 
 	/* the given means are the initialisation */
 	if (opts->means != NULL)
@@ -406,6 +431,22 @@ gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s option \"init\" is \"given\" but no \"means\" are given", caller),
 				 errhint("Add \"means\": a k x d array of initial means.")));
+}
+
+/* Error unless the shrinkage applies to the covariance type */
+void
+gmm_check_shrinkage(const char *caller, int shrinkage, int cov_type)
+{
+	if (shrinkage == GMM_SHRINK_OAS &&
+		(cov_type == GMM_COV_DIAG || cov_type == GMM_COV_SPHERICAL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s option \"shrinkage\" \"oas\" does not apply to covariance_type \"%s\"",
+						caller, gmm_cov_type_name(cov_type)),
+				 errdetail("Oracle Approximating Shrinkage pulls a full covariance matrix towards a multiple of the identity; a %s covariance has no off-diagonal elements to shrink.",
+						   gmm_cov_type_name(cov_type)),
+				 errhint("Use covariance_type \"full\" or \"tied\" with \"oas\", or \"reg_covar\" to regularise %s covariances.",
+						 gmm_cov_type_name(cov_type))));
 }
 
 /* Set and check k and the range of k */

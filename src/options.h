@@ -43,6 +43,13 @@ typedef enum GmmCriterion
 	GMM_CRITERION_AIC = 1
 } GmmCriterion;
 
+/* covariance shrinkage in the M-step */
+typedef enum GmmShrinkage
+{
+	GMM_SHRINK_NONE = 0,
+	GMM_SHRINK_OAS = 1			/* Oracle Approximating Shrinkage (full, tied) */
+} GmmShrinkage;
+
 /* defaults, documented in docs/fit.md */
 #define GMM_DEFAULT_MAX_ITER	100
 #define GMM_DEFAULT_TOL			1e-3
@@ -69,6 +76,7 @@ typedef struct GmmFitOptions
 								 * singular */
 	bool		verbose;		/* a NOTICE per iteration */
 	int			criterion;		/* GmmCriterion, for k ranges */
+	int			shrinkage;		/* GmmShrinkage */
 
 	/*
 	 * Number of components: the k argument is k_min; option "k_max" (when
@@ -137,6 +145,9 @@ extern bool gmm_option_bool(const char *caller, const char *key,
 							const JsonbValue *v);
 extern char *gmm_option_string(const char *caller, const char *key,
 							   const JsonbValue *v);
+
+/* error unless the shrinkage applies to the covariance type */
+extern void gmm_check_shrinkage(const char *caller, int shrinkage, int cov_type);
 
 /* name of an init method, for messages */
 extern const char *gmm_init_method_name(int init);

@@ -18,6 +18,7 @@
 #include "utils/array.h"
 
 #include "gmm.h"
+#include "infer.h"
 #include "linalg.h"
 
 typedef struct SampleState
@@ -32,6 +33,7 @@ typedef struct SampleState
 	bool		full;			/* factor is a matrix */
 	double	   *z;				/* d scratch */
 	double	   *x;				/* d output */
+	double		region;			/* accept |z|^2 <= region (INFINITY: all) */
 	bool		has_spare;
 	double		spare;
 	TupleDesc	tupdesc;		/* for the labelled variant */
@@ -74,6 +76,7 @@ sample_setup(const Gmm *m, uint64 seed)
 	double		acc = 0.0;
 
 	pg_prng_seed(&st->rng, seed);
+	st->region = INFINITY;
 	st->k = k;
 	st->d = d;
 	st->cumw = palloc(sizeof(double) * k);
@@ -129,8 +132,21 @@ sample_one(SampleState *st)
 		j++;
 	mu = st->means + (Size) j * d;
 	f = st->factor + j * st->factor_stride;
-	for (int i = 0; i < d; i++)
-		st->z[i] = std_normal(st);
+	for (uint64 tries = 1;; tries++)
+	{
+		double		r2 = 0.0;
+
+		for (int i = 0; i < d; i++)
+		{
+			st->z[i] = std_normal(st);
+			r2 += st->z[i] * st->z[i];
+		}
+		/* x = mu + L z has squared Mahalanobis distance |z|^2 */
+		if (r2 <= st->region)
+			break;
+		if ((tries & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
 	if (st->full)
 	{
 		for (int i = 0; i < d; i++)
@@ -178,6 +194,18 @@ sample_srf(FunctionCallInfo fcinfo, bool labelled)
 					(errcode(ERRCODE_INTERNAL_ERROR),
 					 errmsg("could not generate a random seed")));
 		st = sample_setup(m, seed);
+		if (PG_NARGS() > 3)
+		{
+			float8		alpha = PG_GETARG_FLOAT8(3);
+
+			if (!(alpha > 0.0 && alpha <= 1.0))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("alpha %g is out of range", alpha),
+						 errdetail("alpha is the probability mass of each component's confidence region, greater than 0 and at most 1."),
+						 errhint("For rows from the 95%% regions, pass 0.95; 1 samples the whole mixture.")));
+			st->region = gmm_chi2_quantile_value(alpha, m->d);
+		}
 		if (labelled)
 		{
 			if (get_call_result_type(fcinfo, NULL, &st->tupdesc) != TYPEFUNC_COMPOSITE)
@@ -215,7 +243,7 @@ sample_srf(FunctionCallInfo fcinfo, bool labelled)
 }
 
 PG_FUNCTION_INFO_V1(gmm_sample);
-/* gmm_sample(m, n [, seed]) returns SETOF float8[] */
+/* gmm_sample(m, n [, seed [, alpha]]) returns SETOF float8[] */
 Datum
 gmm_sample(PG_FUNCTION_ARGS)
 {
@@ -223,7 +251,7 @@ gmm_sample(PG_FUNCTION_ARGS)
 }
 
 PG_FUNCTION_INFO_V1(gmm_sample_with_component);
-/* gmm_sample_with_component(m, n [, seed]) returns TABLE (component int, x float8[]) */
+/* gmm_sample_with_component(m, n [, seed [, alpha]]) returns TABLE (component int, x float8[]) */
 Datum
 gmm_sample_with_component(PG_FUNCTION_ARGS)
 {

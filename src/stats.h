@@ -86,5 +86,8 @@ extern void gmm_stats_settle(GmmStats *s);
 extern GmmStats *gmm_stats_settled(GmmStats *s);
 extern void gmm_stats_merge_into(GmmStats *a, const GmmStats *b);
 extern Gmm *gmm_stats_mstep(const GmmStats *s, double reg_covar, int *n_empty);
+/* the same, with Oracle Approximating Shrinkage of full and tied covariances when oas */
+extern Gmm *gmm_stats_mstep_shrunk(const GmmStats *s, double reg_covar, bool oas,
+								   int *n_empty);
 
 #endif							/* GMM_STATS_H */

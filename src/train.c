@@ -501,6 +501,7 @@ gmm_train_from_model(PG_FUNCTION_ARGS)
 				 errmsg("%s: option \"covariance_type\" is \"%s\" but the start model's is \"%s\"",
 						t.caller, gmm_cov_type_name(t.opts.cov_type), gmm_cov_type_name(start->cov_type))));
 	t.opts.cov_type = start->cov_type;
+	gmm_check_shrinkage(t.caller, t.opts.shrinkage, start->cov_type);
 	gmm_fit_options_set_k(&t.opts, start->k, t.caller);
 	return train_and_return(&t, fcinfo, start);
 }

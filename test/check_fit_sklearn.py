@@ -237,7 +237,7 @@ def weighted(cur):
             base = {"covariance_type": ct, "tol": 1e-10, "max_iter": 1000}
             for opts in (dict(base, weights=w0.tolist(), means=mu0.tolist(),
                               covariances=np.asarray(c0).tolist()), base):
-                a = fetch_model(cur, "SELECT gmm_fit(x, w, %s, %s::jsonb ORDER BY id) FROM fit_w",
+                a = fetch_model(cur, "SELECT gmm_fit_weighted(x, w, %s, %s::jsonb ORDER BY id) FROM fit_w",
                                 (k, json.dumps(opts)))
                 b = fetch_model(cur, "SELECT gmm_fit(x, %s, %s::jsonb ORDER BY id) FROM fit_rep",
                                 (k, json.dumps(opts)))
