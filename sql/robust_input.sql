@@ -48,15 +48,13 @@ DECLARE
 	a gmm_stats;
 	e gmm;
 BEGIN
+	-- an array variable holds an expanded array; array_cat() gives a flat one
 	FOR v IN SELECT x FROM ri_ext ORDER BY id LOOP
-		IF expand THEN
-			v[1] := v[1];		-- makes v an expanded array
-		ELSE
-			v := array_cat(v, '{}');
-		END IF;
-		s := gmm_stats_accum(s, m, v);
-		a := gmm_stats_merge(a, (SELECT gmm_stats_agg(m, v) FROM generate_series(1, 3)));
-		e := (SELECT gmm_em_step(m, v) FROM generate_series(1, 2));
+		s := gmm_stats_accum(s, m, CASE WHEN expand THEN v ELSE array_cat(v, '{}') END);
+		a := gmm_stats_merge(a, (SELECT gmm_stats_agg(m, CASE WHEN expand THEN v ELSE array_cat(v, '{}') END)
+								 FROM generate_series(1, 3)));
+		e := (SELECT gmm_em_step(m, CASE WHEN expand THEN v ELSE array_cat(v, '{}') END)
+			  FROM generate_series(1, 2));
 	END LOOP;
 	RETURN QUERY SELECT s, a, e;
 END $$;
@@ -74,7 +72,6 @@ DECLARE
 BEGIN
 	CREATE TEMP TABLE ri_tmp (x float8[]);
 	FOR v IN SELECT x FROM ri_ext ORDER BY id LOOP
-		v[1] := v[1];
 		INSERT INTO ri_tmp VALUES (v);
 	END LOOP;
 	r := gmm_train('ri_tmp', 'x', m, '{"max_iter": 3}');
