@@ -258,9 +258,7 @@ add_row(GmmFitState *st, ArrayType *a, double weight)
 			grow_buffer(st);
 		x = st->X + (Size) st->n * d;
 		gmm_point_read(a, d, x);
-		for (int i = 0; i < d; i++)
-			if (x[i] == 0.0)
-				x[i] = 0.0;		/* no -0.0: distinct rows are compared bitwise */
+		gmm_row_canonical_zeros(x, d);	/* as gmm_train's sample */
 		if (st->weighted)
 			st->w[st->n] = weight;
 		st->n++;
