@@ -111,6 +111,23 @@ model_changed_error(const GmmStats *s, const GmmPrepared *p, uint64 fp)
 			 errhint("Pass the same model to every row of a group, e.g. as a constant or a query parameter.")));
 }
 
+/*
+ * Is state s one of the model p?  The fingerprint alone could collide
+ * between models of different shapes, and the offsets of the cache (the
+ * pending rows) would then be wrong for s: compare the shape too.  (Equal
+ * shapes make a collision harmless to memory; merges compare the models
+ * byte for byte.)
+ */
+static inline bool
+same_model_shape(const GmmStats *s, const GmmPrepared *p, const EmStepCache *c)
+{
+	return s->fingerprint == c->fingerprint &&
+		s->k == p->k && s->d == p->d &&
+		s->cov_type == p->model->cov_type &&
+		(Size) s->model_size == VARSIZE(p->model) &&
+		gmm_stats_base_size(s) == c->base;
+}
+
 /* Rows of pending room in aggregate state s, remembered per state size */
 static inline int
 state_capacity(EmStepCache *c, const GmmStats *s)
@@ -124,16 +141,19 @@ state_capacity(EmStepCache *c, const GmmStats *s)
 }
 
 /*
- * The point array of argument n.  A short array (as small points are
- * stored in a table) is unpacked into the cache's buffer rather than into
- * a new palloc'd copy for every row.
+ * The point array of argument n.  A short inline array (as small points
+ * are stored in a table) is unpacked into the cache's buffer rather than
+ * into a new palloc'd copy for every row.  Every other form (4-byte
+ * header, compressed, out of line, expanded) goes through the ordinary
+ * detoasting: a TOAST pointer or an expanded object also has a one-byte
+ * header, so VARATT_IS_SHORT alone does not identify a short value.
  */
 static inline ArrayType *
 point_arg(FunctionCallInfo fcinfo, int n, EmStepCache *c)
 {
 	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(n));
 
-	if (VARATT_IS_SHORT(raw))
+	if (VARATT_IS_SHORT(raw) && !VARATT_IS_EXTERNAL(raw))
 	{
 		Size		len = VARSIZE_SHORT(raw) - VARHDRSZ_SHORT;
 
@@ -217,7 +237,7 @@ gmm_stats_accum(PG_FUNCTION_ARGS)
 	c = emstep_cache(p);
 	if (s == NULL)
 		s = gmm_stats_alloc(p->model, c->fingerprint);
-	else if (s->fingerprint != c->fingerprint)
+	else if (!same_model_shape(s, p, c))
 		model_changed_error(s, p, c->fingerprint);
 
 	if (in_agg && c->block_rows > 0)
@@ -402,11 +422,13 @@ gmm_stats_to_model_options(PG_FUNCTION_ARGS)
 	Jsonb	   *jb = PG_GETARG_JSONB_P(1);
 	GmmFitOptions opts;
 	const char *key = "covariance_type";
+	JsonbValue *given;
 
 	gmm_fit_options_init(&opts);
 	gmm_fit_options_parse(jb, &opts, "gmm_stats_to_model", NULL, NULL, NULL);
-	if (getKeyJsonValueFromContainer(&jb->root, key, strlen(key), NULL) != NULL &&
-		opts.cov_type != s->cov_type)
+	/* a JSON null, like no key, means the default: the statistics' own */
+	given = getKeyJsonValueFromContainer(&jb->root, key, strlen(key), NULL);
+	if (given != NULL && given->type != jbvNull && opts.cov_type != s->cov_type)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("gmm_stats_to_model option \"covariance_type\" is \"%s\" but the statistics are of a \"%s\" model",

@@ -87,36 +87,66 @@ kb_text(int kb)
 	return psprintf("%dkB", kb);
 }
 
-/* Make room for one more row, within gmm.fit_memory_limit */
+/* Bytes gmm.fit_memory_limit charges per row held in memory */
+Size
+gmm_fit_row_bytes(int d, bool weighted)
+{
+	return add_size(mul_size(sizeof(double), d),
+					(weighted ? sizeof(double) : 0) + FIT_WORK_BYTES_PER_ROW);
+}
+
+/* Rows of per_row bytes that gmm.fit_memory_limit allows */
+int64
+gmm_fit_memory_limit_rows(Size per_row)
+{
+	return (int64) ((double) gmm_fit_memory_limit_kb * 1024.0 / per_row);
+}
+
+/*
+ * Error: holding more than n rows of dimension d (per_row bytes each)
+ * exceeds gmm.fit_memory_limit
+ */
+void
+gmm_fit_memory_limit_error(const char *caller, int64 n, int d, Size per_row,
+						   const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("%s input exceeds gmm.fit_memory_limit (%s)",
+					caller, kb_text(gmm_fit_memory_limit_kb)),
+			 errdetail("The %s has more than " INT64_FORMAT " rows of dimension %d; %s holds %zu bytes per row in memory.",
+					   strcmp(caller, "gmm_fit") == 0 ? "group" : "sample",
+					   n, d, caller, per_row),
+			 errhint("%s", hint)));
+}
+
+/*
+ * Make room for one more row, within gmm.fit_memory_limit.  The buffers
+ * are huge allocations, so that a limit above 1 GB works.
+ */
 static void
 grow_buffer(GmmFitState *st)
 {
-	Size		per_row = sizeof(double) * st->d +
-		(st->weighted ? sizeof(double) : 0) + FIT_WORK_BYTES_PER_ROW;
-	int64		limit = (int64) ((double) gmm_fit_memory_limit_kb * 1024.0 / per_row);
+	Size		per_row = gmm_fit_row_bytes(st->d, st->weighted);
+	int64		limit = gmm_fit_memory_limit_rows(per_row);
 	int64		cap;
 
 	if (st->n >= limit)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("gmm_fit input exceeds gmm.fit_memory_limit (%s)",
-						kb_text(gmm_fit_memory_limit_kb)),
-				 errdetail("The group has more than " INT64_FORMAT " rows of dimension %d; gmm_fit holds %zu bytes per row in memory.",
-						   st->n, st->d, per_row),
-				 errhint("Raise the limit, e.g. SET gmm.fit_memory_limit = '4GB', or fit this data with gmm_train, which reads the rows in passes without holding them in memory.")));
+		gmm_fit_memory_limit_error("gmm_fit", st->n, st->d, per_row,
+								   "Raise the limit, e.g. SET gmm.fit_memory_limit = '4GB', or fit this data with gmm_train, which reads the rows in passes without holding them in memory.");
 	cap = (st->cap == 0) ? FIT_INITIAL_ROWS : st->cap * 2;
 	cap = Min(cap, limit);
 	if (st->X == NULL)
 	{
-		st->X = MemoryContextAllocHuge(st->cxt, sizeof(double) * st->d * cap);
+		st->X = MemoryContextAllocHuge(st->cxt, mul_size(mul_size(sizeof(double), st->d), cap));
 		if (st->weighted)
-			st->w = MemoryContextAllocHuge(st->cxt, sizeof(double) * cap);
+			st->w = MemoryContextAllocHuge(st->cxt, mul_size(sizeof(double), cap));
 	}
 	else
 	{
-		st->X = repalloc_huge(st->X, sizeof(double) * st->d * cap);
+		st->X = repalloc_huge(st->X, mul_size(mul_size(sizeof(double), st->d), cap));
 		if (st->weighted)
-			st->w = repalloc_huge(st->w, sizeof(double) * cap);
+			st->w = repalloc_huge(st->w, mul_size(sizeof(double), cap));
 	}
 	st->cap = cap;
 }
@@ -232,9 +262,7 @@ add_row(GmmFitState *st, ArrayType *a, double weight)
 			grow_buffer(st);
 		x = st->X + (Size) st->n * d;
 		gmm_point_read(a, d, x);
-		for (int i = 0; i < d; i++)
-			if (x[i] == 0.0)
-				x[i] = 0.0;		/* no -0.0: distinct rows are compared bitwise */
+		gmm_row_canonical_zeros(x, d);	/* as gmm_train's sample */
 		if (st->weighted)
 			st->w[st->n] = weight;
 		st->n++;

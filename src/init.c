@@ -11,12 +11,21 @@
 
 #include "common/hashfn.h"
 #include "miscadmin.h"
+#include "utils/memutils.h"
 
 #include "init.h"
 
 #define LLOYD_DEFAULT_MAX_ITER	300
 #define LLOYD_TOL				1e-4
 #define RANDOM_MAX_REJECTS		32
+
+/*
+ * n elements of type t in CurrentMemoryContext as a huge allocation: work
+ * arrays with one element per row may exceed 1 GB when gmm.fit_memory_limit
+ * allows it
+ */
+#define palloc_huge_array(t, n) \
+	((t *) MemoryContextAllocHuge(CurrentMemoryContext, mul_size(sizeof(t), (Size) (n))))
 
 /* squared Euclidean distance */
 static inline double
@@ -61,7 +70,7 @@ gmm_count_distinct_rows(const GmmRows *rows, int64 limit)
 
 	while (cap < 2 * limit)
 		cap *= 2;
-	slots = palloc(sizeof(int64) * cap);
+	slots = palloc_huge_array(int64, cap);
 	for (int64 i = 0; i < cap; i++)
 		slots[i] = -1;
 	for (int64 r = 0; r < rows->n && count < limit; r++)
@@ -161,7 +170,7 @@ gmm_kmeanspp(const GmmRows *rows, int k, pg_prng_state *rng, double *centers)
 	int			d = rows->d;
 	int64		n = rows->n;
 	int			trials = 2 + (int) log((double) k);
-	double	   *d2 = palloc(sizeof(double) * n);
+	double	   *d2 = palloc_huge_array(double, n);
 	double		pot = 0.0;
 	int64		first = draw_weighted_row(rows, rng);
 
@@ -544,7 +553,7 @@ gmm_init_model(const GmmRows *rows, int k, const GmmFitOptions *opts,
 {
 	int			d = rows->d;
 	double	   *centers = palloc(mul_size(sizeof(double), mul_size(k, d)));
-	int32	   *labels = palloc(mul_size(sizeof(int32), rows->n));
+	int32	   *labels = palloc_huge_array(int32, rows->n);
 	bool		use_centers = true;
 	Gmm		   *m;
 

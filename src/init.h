@@ -35,6 +35,31 @@ gmm_row_weight(const GmmRows *rows, int64 r)
 	return rows->w ? rows->w[r] : 1.0;
 }
 
+/*
+ * gmm.fit_memory_limit (fit.c) for rows held in memory, by gmm_fit and by
+ * gmm_train's sample: the bytes charged per row of dimension d (the row,
+ * its weight, and the per-row work arrays of initialisation), the rows the
+ * limit allows, and the error when a group or sample exceeds it.  Work
+ * arrays that scale with the rows are huge allocations.
+ */
+extern Size gmm_fit_row_bytes(int d, bool weighted);
+extern int64 gmm_fit_memory_limit_rows(Size per_row);
+extern void gmm_fit_memory_limit_error(const char *caller, int64 n, int d,
+									   Size per_row, const char *hint) pg_attribute_noreturn();
+
+/*
+ * -0.0 becomes 0.0 in the d values of x: rows held in memory are compared
+ * bitwise (distinct rows, chosen centres), and -0.0 and 0.0 are the same
+ * point
+ */
+static inline void
+gmm_row_canonical_zeros(double *x, int d)
+{
+	for (int i = 0; i < d; i++)
+		if (x[i] == 0.0)
+			x[i] = 0.0;
+}
+
 /* number of distinct rows, counting no further than limit */
 extern int64 gmm_count_distinct_rows(const GmmRows *rows, int64 limit);
 

@@ -37,6 +37,25 @@ is_known_key(const char *key)
 	return false;
 }
 
+/* Is key one of the comma-separated names in list (the hook's keys)? */
+static bool
+is_listed_key(const char *key, const char *list)
+{
+	size_t		len = strlen(key);
+
+	while (list != NULL && *list)
+	{
+		while (*list == ',' || *list == ' ')
+			list++;
+		if (strncmp(list, key, len) == 0 &&
+			(list[len] == '\0' || list[len] == ',' || list[len] == ' '))
+			return true;
+		while (*list && *list != ',')
+			list++;
+	}
+	return false;
+}
+
 /* Set every option to its default */
 void
 gmm_fit_options_init(GmmFitOptions *opts)
@@ -317,7 +336,8 @@ gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
 		if (tok != WJB_VALUE)
 			continue;
 		/* null keeps the default, but the key must still be known */
-		if (v.type == jbvNull && is_known_key(key))
+		if (v.type == jbvNull &&
+			(is_known_key(key) || is_listed_key(key, hook_keys)))
 			continue;
 
 		if (strcmp(key, "covariance_type") == 0)

@@ -115,7 +115,9 @@ extern void gmm_fit_options_init(GmmFitOptions *opts);
 /*
  * Read the options in jb (may be NULL: defaults kept) into opts, which must
  * have been initialised.  "caller" names the SQL function in errors;
- * "hook_keys" lists the hook's own keys for the unknown-key hint.
+ * "hook_keys" lists the hook's own keys (comma-separated) for the
+ * unknown-key hint.  A JSON null value keeps the default of any known key,
+ * the hook's included (the hook is not called for it).
  */
 extern void gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts,
 								  const char *caller,

@@ -22,7 +22,9 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/regproc.h"
+#include "utils/varlena.h"
 
 #include "emfit.h"
 #include "init.h"
@@ -46,7 +48,7 @@ typedef struct Train
 	char	   *probe_sql;		/* SELECT x[, w] FROM source LIMIT 0 */
 	char	   *sample_sql;		/* SELECT x::float8[][, w::float8] FROM source */
 	char	   *stats_sql;		/* SELECT gmm_stats_agg($1, x::float8[][, w::float8])
-								 * FROM source */
+								 * FROM source, every name schema-qualified */
 	Oid			gmm_type;
 	SPIPlanPtr	stats_plan;		/* prepared at first use */
 
@@ -116,12 +118,20 @@ source_from_item(FunctionCallInfo fcinfo)
 {
 	Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
 	char	   *src;
+	List	   *names;
 
 	if (argtype == REGCLASSOID || argtype == OIDOID)
 		return relation_from_item(PG_GETARG_OID(0));
 	src = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (looks_like_query(src))
 		return psprintf("(%s) AS gmm_train_source", src);
+	if (!SplitIdentifierString(pstrdup(src), '.', &names) || names == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("gmm_train source \"%s\" is neither a SELECT query nor a relation name",
+						src),
+				 errdetail("A source must be a query starting with SELECT, WITH, VALUES or TABLE, or the name of a table, view or materialized view."),
+				 errhint("To train on the rows a statement changes, run it first, or pass a SELECT over them.")));
 	return relation_from_item(RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(src)),
 											   AccessShareLock, false));
 }
@@ -135,15 +145,17 @@ build_queries(Train *t, FunctionCallInfo fcinfo)
 	char	   *from = source_from_item(fcinfo);
 	const char *x = quote_identifier(t->column);
 	const char *w = t->weight_column
-		? psprintf(", (%s)::float8", quote_identifier(t->weight_column)) : "";
+		? psprintf(", (%s)::pg_catalog.float8", quote_identifier(t->weight_column)) : "";
 
 	t->gmm_type = get_func_rettype(fn);
 	/* the columns' own types, for the probe */
 	t->probe_sql = psprintf("SELECT %s%s FROM %s LIMIT 0", x,
 							t->weight_column ? psprintf(", %s", quote_identifier(t->weight_column)) : "",
 							from);
-	t->sample_sql = psprintf("SELECT (%s)::float8[]%s FROM %s", x, w, from);
-	t->stats_sql = psprintf("SELECT %s.gmm_stats_agg($1, (%s)::float8[]%s) FROM %s", nsp, x, w, from);
+	/* every type and function qualified: the session's search_path is the user's */
+	t->sample_sql = psprintf("SELECT (%s)::pg_catalog.float8[]%s FROM %s", x, w, from);
+	t->stats_sql = psprintf("SELECT %s.gmm_stats_agg($1, (%s)::pg_catalog.float8[]%s) FROM %s",
+							nsp, x, w, from);
 }
 
 /*
@@ -226,9 +238,46 @@ check_weight(Train *t, double w)
 }
 
 /*
+ * Make room in the sample for row number "need" (0-based): the buffers grow
+ * geometrically up to sample_size rows, as huge allocations in "keep",
+ * within gmm.fit_memory_limit
+ */
+static void
+grow_sample(Train *t, int64 need, int64 *cap, double **X, double **W,
+			MemoryContext keep)
+{
+	int			d = t->sample.d;
+	Size		per_row = gmm_fit_row_bytes(d, t->weight_column != NULL);
+	int64		limit = gmm_fit_memory_limit_rows(per_row);
+	int64		ncap;
+
+	if (need >= limit)
+		gmm_fit_memory_limit_error(t->caller, need, d, per_row,
+								   "Lower the option \"sample_size\", or raise the limit, e.g. SET gmm.fit_memory_limit = '4GB'.");
+	ncap = Min(Max(*cap * 2, TRAIN_FETCH_ROWS), (int64) t->sample_size);
+	ncap = Min(ncap, limit);
+	if (*X == NULL)
+	{
+		*X = MemoryContextAllocHuge(keep, mul_size(mul_size(sizeof(double), d), ncap));
+		if (t->weight_column)
+			*W = MemoryContextAllocHuge(keep, mul_size(sizeof(double), ncap));
+	}
+	else
+	{
+		*X = repalloc_huge(*X, mul_size(mul_size(sizeof(double), d), ncap));
+		if (t->weight_column)
+			*W = repalloc_huge(*W, mul_size(sizeof(double), ncap));
+	}
+	*cap = ncap;
+}
+
+/*
  * One pass over the source drawing a uniform reservoir sample of at most
  * sample_size rows (NULL points, NULL weights and zero weights skipped),
- * with the rows' own weights kept.  Sets the dimension from the first row.
+ * with the rows' own weights kept and -0.0 read as 0.0, as gmm_fit does.
+ * Sets the dimension from the first row.  Every row is detoasted once, in
+ * a context reset after each batch of fetched rows, so that the memory
+ * used is that of the sample, whatever the number of rows.
  */
 static void
 draw_sample(Train *t, pg_prng_state *rng, MemoryContext keep)
@@ -236,8 +285,12 @@ draw_sample(Train *t, pg_prng_state *rng, MemoryContext keep)
 	/* not parallel: a cursor runs without workers, and order matters here */
 	SPIPlanPtr	plan = prepare_query(t, t->sample_sql, 0, NULL, 0);
 	Portal		portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	MemoryContext batch_cxt = AllocSetContextCreate(CurrentMemoryContext,
+													"gmm_train sample batch",
+													ALLOCSET_DEFAULT_SIZES);
 	int			d = -1;
-	int64		seen = 0;
+	int64		seen = 0,
+				cap = 0;
 	double	   *X = NULL,
 			   *W = NULL,
 			   *row = NULL;
@@ -248,6 +301,7 @@ draw_sample(Train *t, pg_prng_state *rng, MemoryContext keep)
 		SPI_cursor_fetch(portal, true, TRAIN_FETCH_ROWS);
 		if (SPI_processed == 0)
 			break;
+		old = MemoryContextSwitchTo(batch_cxt);
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[r];
@@ -255,6 +309,8 @@ draw_sample(Train *t, pg_prng_state *rng, MemoryContext keep)
 			Datum		xd = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull);
 			double		w = 1.0;
 			int64		slot;
+			ArrayType  *a;
+			int			n;
 
 			if (isnull)
 				continue;
@@ -269,39 +325,43 @@ draw_sample(Train *t, pg_prng_state *rng, MemoryContext keep)
 				if (w == 0.0)
 					continue;
 			}
+			a = DatumGetArrayTypeP(xd);
+			n = gmm_point_length(a);
 			if (d < 0)
 			{
-				d = gmm_point_length(DatumGetArrayTypeP(xd));
-				gmm_check_shape(1, d);
-				old = MemoryContextSwitchTo(keep);
-				X = palloc(mul_size(mul_size(t->sample_size, d), sizeof(double)));
-				W = t->weight_column ? palloc(sizeof(double) * t->sample_size) : NULL;
-				row = palloc(sizeof(double) * d);
-				MemoryContextSwitchTo(old);
+				gmm_check_shape(1, n);
+				d = t->sample.d = n;
+				row = MemoryContextAlloc(keep, sizeof(double) * d);
 			}
-			if (gmm_point_length(DatumGetArrayTypeP(xd)) != d)
+			else if (n != d)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_EXCEPTION),
 						 errmsg("%s: column \"%s\" holds points of dimension %d and of dimension %d",
-								t->caller, t->column, d, gmm_point_length(DatumGetArrayTypeP(xd))),
+								t->caller, t->column, d, n),
 						 errhint("Every point must have the same number of elements.")));
-			gmm_point_read(DatumGetArrayTypeP(xd), d, row);
+			gmm_point_read(a, d, row);
+			gmm_row_canonical_zeros(row, d);
 			/* reservoir: row number "seen" replaces a random slot, or none */
 			slot = (seen < t->sample_size) ? seen
 				: (int64) pg_prng_uint64_range(rng, 0, (uint64) seen);
 			seen++;
 			if (slot < t->sample_size)
 			{
+				if (slot >= cap)
+					grow_sample(t, slot, &cap, &X, &W, keep);
 				memcpy(X + (Size) slot * d, row, sizeof(double) * d);
 				if (W)
 					W[slot] = w;
 			}
 		}
+		MemoryContextSwitchTo(old);
 		SPI_freetuptable(SPI_tuptable);
+		MemoryContextReset(batch_cxt);
 		CHECK_FOR_INTERRUPTS();
 	}
 	SPI_cursor_close(portal);
 	SPI_freeplan(plan);
+	MemoryContextDelete(batch_cxt);
 
 	if (seen == 0)
 		ereport(ERROR,
@@ -466,12 +526,16 @@ gmm_train_k(PG_FUNCTION_ARGS)
 	return train_and_return(&t, fcinfo, NULL);
 }
 
-/* Does the jsonb object have this key? */
+/* Does the jsonb object give this key a value other than null (the default)? */
 static bool
 has_key(Jsonb *jb, const char *key)
 {
-	return jb != NULL &&
-		getKeyJsonValueFromContainer(&jb->root, key, strlen(key), NULL) != NULL;
+	JsonbValue *v;
+
+	if (jb == NULL || !JB_ROOT_IS_OBJECT(jb))
+		return false;
+	v = getKeyJsonValueFromContainer(&jb->root, key, strlen(key), NULL);
+	return v != NULL && v->type != jbvNull;
 }
 
 PG_FUNCTION_INFO_V1(gmm_train_from_model);
