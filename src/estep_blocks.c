@@ -48,7 +48,7 @@
  */
 #define GMM_BLAS_MIN_D		512
 /* memory for the per-block partial statistics of one chunk of blocks */
-#define GMM_PARTIAL_BYTES	(8 * 1024 * 1024)
+#define GMM_PARTIAL_BYTES	(1024 * 1024)
 
 /* one thread's buffers */
 typedef struct GmmScratch
