@@ -98,7 +98,7 @@ gmm_prepare(const Gmm *m, MemoryContext cxt)
  * where the call comes from: PL/pgSQL, SQL functions and prepared
  * statements evaluate the same expression (and so the same fn_extra) with
  * a different value in the same Param from call to call.  Only a Const
- * argument is looked at once.
+ * argument (or an aggregate's PARAM_EXTERN one) is looked at once.
  */
 #define GMM_CACHE_SLOTS		2
 #define GMM_CACHE_ENTRIES	8
@@ -113,7 +113,7 @@ typedef struct GmmCacheEntry
 
 typedef struct GmmCacheSlot
 {
-	bool		is_const;		/* the argument is a Const of the plan */
+	bool		is_const;		/* the argument cannot change (arg_is_const) */
 	int			last;			/* entry of the last hit or miss */
 	int			next;			/* entry to replace on a miss */
 	GmmCacheEntry entry[GMM_CACHE_ENTRIES];
@@ -125,12 +125,16 @@ typedef struct GmmCache
 } GmmCache;
 
 /*
- * Is argument argno a Const, the same value for every call through this
- * FmgrInfo?  For a plain function look at the call's own expression; for
- * an aggregate's transition function (argument 0 is the state) at the
- * Aggref's argument.  A Param, even PARAM_EXTERN, is not: its value
- * changes between executions of a PL/pgSQL expression, of a prepared
- * statement or of an SQL function's body that share the expression state.
+ * Is argument argno the same value for every call through this FmgrInfo?
+ * For a plain function only a Const in the call's own expression is: a
+ * Param, even PARAM_EXTERN, is not, since PL/pgSQL evaluates a simple
+ * expression again and again with the same expression state (and so the
+ * same fn_extra) while its variables change.  For an aggregate's
+ * transition function (argument 0 is the state) look at the Aggref's
+ * argument: there a PARAM_EXTERN is fixed too, because an aggregate is
+ * never part of a PL/pgSQL simple expression and every other new set of
+ * parameter values (EXECUTE, SPI, a cursor, an SQL function's call) comes
+ * with a new executor state.
  */
 static bool
 arg_is_const(FunctionCallInfo fcinfo, int argno)
@@ -141,11 +145,14 @@ arg_is_const(FunctionCallInfo fcinfo, int argno)
 	if (AggCheckCallContext(fcinfo, NULL))
 	{
 		Aggref	   *aggref = AggGetAggref(fcinfo);
+		Node	   *e;
 
 		if (aggref == NULL || argno < 1 || argno > list_length(aggref->args) ||
 			aggref->aggdistinct != NIL)
 			return false;
-		return IsA(((TargetEntry *) list_nth(aggref->args, argno - 1))->expr, Const);
+		e = (Node *) ((TargetEntry *) list_nth(aggref->args, argno - 1))->expr;
+		return IsA(e, Const) ||
+			(IsA(e, Param) && ((Param *) e)->paramkind == PARAM_EXTERN);
 	}
 	if (expr == NULL)
 		return false;
@@ -177,10 +184,10 @@ model_key(struct varlena *raw, bool *ondisk)
 
 /*
  * The prepared model of argument argno, cached in fn_extra for the query.
- * A Const argument is prepared once; any other is compared with the cached
- * entries by its key (model_key), so that a model joined in from a table
- * is neither decompressed nor factorised again for every row, yet a call
- * never gets a model other than its argument.
+ * A constant argument (arg_is_const) is prepared once; any other is
+ * compared with the cached entries by its key (model_key), so that a model
+ * joined in from a table is neither decompressed nor factorised again for
+ * every row, yet a call never gets a model other than its argument.
  */
 GmmPrepared *
 gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
