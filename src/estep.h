@@ -5,7 +5,8 @@
  *	  component at once (vectorised across rows for small d, triangular
  *	  solves and rank-k updates through BLAS for large d), responsibilities
  *	  by a vectorised log-sum-exp, and the shifted statistics accumulated per
- *	  thread, then added to the caller's in thread order.
+ *	  block, then added to the caller's in block order: the result does not
+ *	  depend on the number of threads.
  */
 #ifndef GMM_ESTEP_H
 #define GMM_ESTEP_H

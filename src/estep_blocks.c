@@ -14,9 +14,17 @@
  *		  as dot products across rows (2 x 2 tiles of the triangle), or a
  *		  rank-k update (cblas_dsyrk) from GMM_BLAS_MIN_D dimensions on.
  *	  Sums across rows keep eight partial sums added in a fixed order.
- *	  Threads run blocks with their own buffers and accumulators, doing pure
- *	  arithmetic; nothing here calls PostgreSQL except in the set-up and
- *	  merge done by the calling thread.
+ *	  Threads run blocks with their own buffers, doing pure arithmetic;
+ *	  nothing here calls PostgreSQL except in the set-up and merge done by
+ *	  the calling thread.
+ *
+ *	  Every block's statistics start from zero in a buffer of their own,
+ *	  and are added to the caller's in block order, so that the result has
+ *	  the same bits whatever the number of threads (gmm.threads,
+ *	  max_parallel_workers_per_gather) and however blocks fall to threads.
+ *	  The blocks go in chunks whose partial statistics together take at
+ *	  most GMM_PARTIAL_BYTES (or one per thread, when a single one is
+ *	  larger), each chunk added up before the next one starts.
  */
 #include "postgres.h"
 
@@ -39,6 +47,8 @@
  * register-blocked loops here are faster: measured up to d = 256)
  */
 #define GMM_BLAS_MIN_D		512
+/* memory for the per-block partial statistics of one chunk of blocks */
+#define GMM_PARTIAL_BYTES	(1024 * 1024)
 
 /* one thread's buffers */
 typedef struct GmmScratch
@@ -54,7 +64,7 @@ typedef struct GmmScratch
 	double	   *llw;			/* GMM_BLOCK: weighted log-likelihoods */
 	double	   *sq;				/* d x d for BLAS, else unused */
 	double	   *s1;				/* d */
-	GmmSuff    *acc;			/* this thread's statistics */
+	GmmSuff    *acc;			/* the statistics of the block being run */
 } GmmScratch;
 
 typedef struct GmmBlockJob
@@ -66,6 +76,8 @@ typedef struct GmmBlockJob
 	int			n;
 	int			use_blas;
 	double	   *rinv;			/* 1 / L_ii of each factor (small full) */
+	int			first;			/* first block of the chunk being run */
+	GmmSuff   **part;			/* statistics of each block of the chunk */
 	GmmScratch	sc[GMM_MAX_THREADS];
 } GmmBlockJob;
 
@@ -528,20 +540,26 @@ gmm_block_transpose(const double *restrict X, int nb, int nbp, int d,
 			xt[(Size) i * GMM_BLOCK + r] = 0.0;
 }
 
-/* One block: a GmmBlockFn for gmm_run_blocks */
+/*
+ * One block of the chunk, into its own zeroed statistics: a GmmBlockFn for
+ * gmm_run_blocks
+ */
 static void
-gmm_block_run(void *arg, int tid, int block)
+gmm_block_run(void *arg, int tid, int cblock)
 {
 	GmmBlockJob *job = (GmmBlockJob *) arg;
 	GmmScratch *sc = &job->sc[tid];
 	const GmmPrepared *p = job->p;
 	int			k = p->k,
 				d = p->d;
+	int			block = job->first + cblock;
 	int			r0 = block * GMM_BLOCK;
 	int			nb = Min(GMM_BLOCK, job->n - r0);
 	int			nbp = (nb + GMM_LANES - 1) / GMM_LANES * GMM_LANES;
 	const double *X = job->X + (Size) r0 * d;
 
+	sc->acc = job->part[cblock];
+	gmm_suff_reset(sc->acc);
 	for (int r = 0; r < nbp; r++)
 		sc->wv[r] = (r >= nb) ? 0.0 : (job->w ? job->w[r0 + r] : 1.0);
 
@@ -574,7 +592,9 @@ gmm_estep_blocks(const GmmPrepared *p, const double *X, const double *w,
 	int			nblocks = (n + GMM_BLOCK - 1) / GMM_BLOCK;
 	bool		full = (p->chol != NULL);
 	double		per_row;
-	int			nthreads;
+	int			nthreads,
+				chunk;
+	Size		part_bytes;
 	GmmBlockJob *job = palloc0(sizeof(GmmBlockJob));
 
 	job->p = p;
@@ -617,16 +637,36 @@ gmm_estep_blocks(const GmmPrepared *p, const double *X, const double *w,
 		sc->llw = palloc(sizeof(double) * GMM_BLOCK);
 		sc->sq = job->use_blas ? palloc(mul_size(sizeof(double), mul_size(d, d))) : NULL;
 		sc->s1 = palloc(sizeof(double) * d);
-		sc->acc = gmm_suff_alloc(s->cov_type, k, d, s->shift);
 	}
 
-	gmm_run_blocks(nthreads, nblocks, gmm_block_run, job);
+	/* blocks per chunk: all partial statistics within GMM_PARTIAL_BYTES */
+	part_bytes = sizeof(double) * (2 + (Size) k * (1 + d + gmm_s2_count(s->cov_type, d)));
+	chunk = (int) Min((Size) nblocks, Max((Size) nthreads, GMM_PARTIAL_BYTES / part_bytes));
+	job->part = palloc(sizeof(GmmSuff *) * chunk);
+	for (int b = 0; b < chunk; b++)
+		job->part[b] = gmm_suff_alloc(s->cov_type, k, d, s->shift);
 
+	for (job->first = 0; job->first < nblocks; job->first += chunk)
+	{
+		int			nb = Min(chunk, nblocks - job->first);
+
+		gmm_run_blocks(nthreads, nb, gmm_block_run, job);
+		for (int b = 0; b < nb; b++)
+			gmm_suff_merge(s, job->part[b]);
+	}
+
+	for (int b = 0; b < chunk; b++)
+	{
+		pfree(job->part[b]->nk);
+		pfree(job->part[b]->s1);
+		pfree(job->part[b]->s2);
+		pfree(job->part[b]);
+	}
+	pfree(job->part);
 	for (int t = 0; t < nthreads; t++)
 	{
 		GmmScratch *sc = &job->sc[t];
 
-		gmm_suff_merge(s, sc->acc);
 		if (sc->xt)
 			pfree(sc->xt);
 		pfree(sc->z);
@@ -640,10 +680,6 @@ gmm_estep_blocks(const GmmPrepared *p, const double *X, const double *w,
 		if (sc->sq)
 			pfree(sc->sq);
 		pfree(sc->s1);
-		pfree(sc->acc->nk);
-		pfree(sc->acc->s1);
-		pfree(sc->acc->s2);
-		pfree(sc->acc);
 	}
 	if (job->rinv)
 		pfree(job->rinv);

@@ -113,7 +113,9 @@ extern double *gmm_array_values(ArrayType *a, int *n, const char *what);
  *				shared factor);
  *	 diag/spherical: z_i = (x_i - mu_ji) * inv_std[j * d + i].
  * "extra" is free for the calling function to cache more per-model data in
- * cxt; it is reset to NULL whenever the model changes.
+ * cxt; it is reset to NULL whenever the model changes.  "vec" is the
+ * vectorised kernel's layout of the same model (logpdf.c), in cxt too, so
+ * that it lives and dies with the prepared model.
  */
 typedef struct GmmPrepared
 {
@@ -129,6 +131,7 @@ typedef struct GmmPrepared
 	const Gmm  *model;			/* the decoded model (a private copy) */
 	MemoryContext cxt;			/* holds all of the above */
 	void	   *extra;			/* caller's per-model cache */
+	void	   *vec;			/* logpdf.c's layout, built on first use */
 } GmmPrepared;
 
 /* prepare.c */

@@ -14,9 +14,8 @@
  *	  is multiplied by its reciprocal instead of divided by.
  *
  *	  The layout is allocated in the prepared model's memory context and
- *	  found again through a small table keyed by the prepared model; a reset
- *	  callback on that context removes the entry when the model goes away,
- *	  so an entry never outlives its model.
+ *	  hangs off the prepared model itself (GmmPrepared.vec), so that it
+ *	  lives and dies with the model and is never found for another one.
  */
 #include "postgres.h"
 
@@ -33,32 +32,16 @@
 
 /* models whose layout would take more doubles than this are not cached */
 #define GMM_VEC_MAX_VALUES	(1 << 20)
-/* prepared models remembered at once (per backend) */
-#define GMM_VEC_SLOTS		8
 
 typedef struct GmmVecModel
 {
-	const GmmPrepared *p;		/* the key */
 	int			kp;				/* k rounded up to a multiple of 4 */
 	double	   *mu;				/* d x kp */
 	double	   *lt;				/* full/tied: d x d x kp, else NULL */
 	double	   *is;				/* diag/spherical: d x kp, else NULL */
 	double	   *z;				/* d x kp scratch */
 	double	   *e;				/* kp scratch */
-	MemoryContextCallback cb;
 } GmmVecModel;
-
-static GmmVecModel *vec_slots[GMM_VEC_SLOTS];
-static int	vec_next_slot = 0;
-
-/* Reset callback: forget the layout of a prepared model that goes away */
-static void
-gmm_vec_forget(void *arg)
-{
-	for (int i = 0; i < GMM_VEC_SLOTS; i++)
-		if (vec_slots[i] == (GmmVecModel *) arg)
-			vec_slots[i] = NULL;
-}
 
 /* Build the component-minor layout of p in p's memory context */
 static GmmVecModel *
@@ -69,7 +52,6 @@ gmm_vec_build(const GmmPrepared *p)
 				kp = (k + 3) & ~3;
 	GmmVecModel *v = MemoryContextAllocZero(p->cxt, sizeof(GmmVecModel));
 
-	v->p = p;
 	v->kp = kp;
 	v->mu = MemoryContextAllocZero(p->cxt, sizeof(double) * d * kp);
 	v->z = MemoryContextAllocZero(p->cxt, sizeof(double) * d * kp);
@@ -99,30 +81,25 @@ gmm_vec_build(const GmmPrepared *p)
 			for (int i = 0; i < d; i++)
 				v->is[i * kp + j] = (j < k) ? p->inv_std[(Size) j * d + i] : 1.0;
 	}
-	v->cb.func = gmm_vec_forget;
-	v->cb.arg = v;
-	MemoryContextRegisterResetCallback(p->cxt, &v->cb);
 	return v;
 }
 
-/* The layout of p, built on first use; NULL for too large models */
+/*
+ * The layout of p, built on first use; NULL for too large models.  The
+ * prepared model is const to its users; its layout is a cache in it.
+ */
 static GmmVecModel *
 gmm_vec_lookup(const GmmPrepared *p)
 {
 	int			kp = (p->k + 3) & ~3;
 	double		values = (double) kp * p->d * ((p->chol != NULL) ? p->d + 2 : 3);
-	GmmVecModel *v;
 
-	for (int i = 0; i < GMM_VEC_SLOTS; i++)
-		if (vec_slots[i] != NULL && vec_slots[i]->p == p)
-			return vec_slots[i];
+	if (p->vec != NULL)
+		return (GmmVecModel *) p->vec;
 	if (values > GMM_VEC_MAX_VALUES)
 		return NULL;
-	v = gmm_vec_build(p);
-	/* an evicted entry stays in its model's context until that goes away */
-	vec_slots[vec_next_slot] = v;
-	vec_next_slot = (vec_next_slot + 1) % GMM_VEC_SLOTS;
-	return v;
+	((GmmPrepared *) p)->vec = gmm_vec_build(p);
+	return (GmmVecModel *) p->vec;
 }
 
 /*

@@ -3,7 +3,8 @@
  *	  The gmm.threads setting and the block runner of threads.h: POSIX
  *	  threads that only do arithmetic, with signals blocked so that every
  *	  signal reaches the backend's own thread, interrupts serviced by that
- *	  thread alone, and OpenBLAS kept single-threaded while they run.
+ *	  thread alone, and OpenBLAS kept single-threaded with its own pool
+ *	  of threads stopped.
  */
 #include "postgres.h"
 
@@ -48,6 +49,26 @@ typedef struct GmmWorker
 	int			tid;
 } GmmWorker;
 
+/*
+ * Keep OpenBLAS single-threaded with its pool stopped.  gmm's kernels run
+ * their own threads, and its LAPACK calls are small.  OpenBLAS starts a
+ * pool of threads when it is loaded, which spin (sched_yield) for a while
+ * after loading and after every call: on a busy server, and in every
+ * parallel worker, they take CPU time from the query.  Once stopped, the
+ * pool is started again by any openblas_set_num_threads call, whatever
+ * the count: so call it only when something else has changed the count.
+ */
+static void
+gmm_blas_single_threaded(void)
+{
+	if (openblas_get_num_threads == NULL || openblas_set_num_threads == NULL ||
+		openblas_get_num_threads() == 1)
+		return;
+	openblas_set_num_threads(1);
+	if (blas_thread_shutdown_)
+		blas_thread_shutdown_();
+}
+
 /* Define gmm.threads (idempotent); called from _PG_init in fit.c */
 void
 gmm_threads_init(void)
@@ -58,13 +79,7 @@ gmm_threads_init(void)
 		return;
 	done = true;
 
-	/*
-	 * gmm's kernels run their own threads, and its LAPACK calls are small.
-	 * OpenBLAS starts a pool of threads when it is loaded, which spin
-	 * (sched_yield) for a while after loading and after every call: on a
-	 * busy server, and in every parallel worker, they take CPU time from
-	 * the query.  Run OpenBLAS single-threaded and stop its pool.
-	 */
+	/* at load the pool runs whatever the count: stop it in any case */
 	if (openblas_set_num_threads)
 		openblas_set_num_threads(1);
 	if (blas_thread_shutdown_)
@@ -74,7 +89,8 @@ gmm_threads_init(void)
 							"0 (the default) means as many as the CPUs this "
 							"process may use, but no more than "
 							"max_parallel_workers_per_gather + 1, and one "
-							"inside a parallel worker.",
+							"inside a parallel worker.  Results do not depend "
+							"on the number of threads.",
 							&gmm_threads,
 							0, 0, GMM_MAX_THREADS,
 							PGC_USERSET, 0,
@@ -195,7 +211,6 @@ gmm_run_blocks(int nthreads, int nblocks, GmmBlockFn fn, void *arg)
 {
 	GmmJob	   *job;
 	GmmWorker  *workers;
-	int			blas_threads = 0;
 
 	nthreads = Max(1, Min(nthreads, Min(nblocks, GMM_MAX_THREADS)));
 	job = palloc0(sizeof(GmmJob));
@@ -210,23 +225,14 @@ gmm_run_blocks(int nthreads, int nblocks, GmmBlockFn fn, void *arg)
 		job->end[t] = (int) ((int64) nblocks * (t + 1) / nthreads);
 	}
 
-	if (openblas_get_num_threads && openblas_set_num_threads)
-	{
-		blas_threads = openblas_get_num_threads();
-		openblas_set_num_threads(1);
-	}
+	/* our threads call BLAS: it must not start threads of its own */
+	gmm_blas_single_threaded();
 	while (!gmm_run_once(job, workers))
 	{
 		/* every thread has stopped: service the interrupt, then go on */
-		if (blas_threads > 0)
-			openblas_set_num_threads(blas_threads);
 		CHECK_FOR_INTERRUPTS();
-		if (blas_threads > 0)
-			openblas_set_num_threads(1);
 		pg_atomic_write_u32(&job->stop, 0);
 	}
-	if (blas_threads > 0)
-		openblas_set_num_threads(blas_threads);
 	pfree(workers);
 	pfree(job);
 }

@@ -7,8 +7,9 @@
  *	  the other threads, and lets CHECK_FOR_INTERRUPTS() act once they have
  *	  all stopped.
  *
- * Results are deterministic for a given thread count: thread t always gets
- * the same contiguous range of blocks and processes them in order.
+ * Thread t always gets the same contiguous range of blocks and processes
+ * them in order; a caller whose blocks each write their own result, added
+ * up in block order afterwards, gets the same bits for any thread count.
  */
 #ifndef GMM_THREADS_H
 #define GMM_THREADS_H
