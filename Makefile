@@ -1,4 +1,12 @@
 # gmm: Gaussian mixture models inside PostgreSQL (PGXS build)
+#
+#   make                      build gmm.so and the install script gmm--$(EXTVERSION).sql
+#   make install              install into PostgreSQL's directories (PGXS), DESTDIR honoured
+#   make installcheck         pg_regress over sql/*.sql against a running server (PG* variables)
+#   make dist                 gmm-$(EXTVERSION).tar.gz from the committed files (git archive)
+#
+# Packagers can override: PG_CONFIG, BLAS_LIBS (BLAS + LAPACKE link flags),
+# GMM_OPT (optimisation flags, default -O3), PKG_CONFIG.
 
 EXTENSION = gmm
 EXTVERSION = 0.2.0
@@ -7,7 +15,9 @@ MODULE_big = gmm
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # The install script is assembled from one SQL source per area, in this order.
-SQL_PARTS = $(wildcard $(addprefix src/sql/,model.sql score.sql sample.sql fit.sql stats.sql train.sql infer.sql))
+# Listed explicitly: a missing part stops the build ("No rule to make target").
+SQL_PARTS = src/sql/model.sql src/sql/score.sql src/sql/sample.sql src/sql/fit.sql \
+	src/sql/stats.sql src/sql/train.sql src/sql/infer.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # Released install scripts are frozen; every later change to the SQL surface
 # ships as an upgrade script (ALTER EXTENSION gmm UPDATE) as well.
@@ -16,16 +26,38 @@ DATA = $(EXTENSION)--0.1.0.sql $(EXTENSION)--0.1.0--0.2.0.sql
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
-# The server headers are system headers to us: -Wextra then speaks only of our code.
-PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server)
-PG_CFLAGS = -Wall -Wextra -O3
-SHLIB_LINK = -llapacke -lopenblas -lm
+# Optimisation level: a packager may set e.g. GMM_OPT="-O2 -g".
+GMM_OPT ?= -O3
 
-EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql
+# BLAS and LAPACKE: from pkg-config when it knows them (lapacke with openblas,
+# else the generic blas), else the Debian names.  Override with BLAS_LIBS=...
+PKG_CONFIG ?= pkg-config
+ifeq ($(origin BLAS_LIBS),undefined)
+BLAS_LIBS := $(shell $(PKG_CONFIG) --libs lapacke openblas 2>/dev/null || \
+	$(PKG_CONFIG) --libs lapacke blas 2>/dev/null || echo -llapacke -lopenblas)
+BLAS_CFLAGS := $(shell $(PKG_CONFIG) --cflags lapacke openblas 2>/dev/null || \
+	$(PKG_CONFIG) --cflags lapacke blas 2>/dev/null)
+endif
+
+# The server headers are system headers to us: -Wextra then speaks only of our code.
+PG_CPPFLAGS = -Isrc $(BLAS_CFLAGS) -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CFLAGS = -Wall -Wextra $(GMM_OPT)
+SHLIB_LINK = $(BLAS_LIBS) -lm
+
+EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)-$(EXTVERSION).tar.gz
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
-	cat $^ > $@
+	cat $(SQL_PARTS) > $@.tmp && mv $@.tmp $@
+
+# Source archive of the committed tree (HEAD): uncommitted changes are not in it.
+.PHONY: dist
+dist:
+	@if [ -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then \
+		echo "make dist: warning: uncommitted changes are not in the archive" >&2; fi
+	git archive --format=tar.gz --prefix=$(EXTENSION)-$(EXTVERSION)/ \
+		-o $(EXTENSION)-$(EXTVERSION).tar.gz HEAD
+	@echo "wrote $(EXTENSION)-$(EXTVERSION).tar.gz"

@@ -11,7 +11,8 @@
 # 3. starts a throwaway cluster in /tmp (stopped and removed at exit);
 # 4. runs `make installcheck` (pg_regress over sql/*.sql, one test each);
 # 5. runs every test/check_*.py (/usr/bin/python3) and test/check_*.sh (bash),
-#    sorted by name, each one test: exit status 0 = passed.  They reach the
+#    sorted by name, each one test: exit status 0 = passed, 77 = skipped
+#    (its "SKIPPED: reason" line is shown), anything else = failed.  They reach the
 #    server through PGHOST/PGPORT/PGUSER/PGDATABASE (psycopg2.connect("")),
 #    and get PGBIN, GMM_REPO and GMM_PGCLUSTER (this dir's pgcluster.sh, to
 #    source for extra servers).  Each runs in the repo top dir with a timeout
@@ -21,8 +22,9 @@
 # cluster and tests the server the PG* variables point at, with PGBIN as set
 # (test/devcluster.sh's gmm_dev_test uses this).
 #
-# The last line printed is "N passed, M failed"; the exit status is non-zero
-# if anything failed (a failed build or cluster start counts as one failure).
+# The last line printed is "N passed, M failed, K skipped"; the exit status is
+# non-zero if anything failed (a failed build or cluster start counts as one
+# failure); skipped checks do not fail the run.
 
 set -u
 
@@ -45,7 +47,7 @@ for arg in "$@"; do
 	--regress-only) run_checks=0 ;;
 	--checks-only) run_regress=0 ;;
 	-h | --help)
-		sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -57,6 +59,7 @@ done
 
 passed=0
 failed=0
+skipped=0
 failed_names=()
 
 fail() {
@@ -69,7 +72,7 @@ finish() {
 	if [ "${#failed_names[@]}" -gt 0 ]; then
 		echo "failed: ${failed_names[*]}"
 	fi
-	echo "$passed passed, $failed failed"
+	echo "$passed passed, $failed failed, $skipped skipped"
 	if [ "$failed" -gt 0 ]; then
 		exit 1
 	fi
@@ -194,6 +197,10 @@ if [ "$run_checks" = 1 ]; then
 			passed=$((passed + 1))
 			printf 'check %-40s ... ok     %6s s\n' "$f" "$secs"
 			[ "${GMM_VERBOSE:-0}" = 1 ] && sed 's/^/    /' "$WORK/check.out"
+		elif [ "$rc" = 77 ]; then
+			skipped=$((skipped + 1))
+			printf 'check %-40s ... SKIPPED %5s s: %s\n' "$f" "$secs" \
+				"$(sed -n 's/^SKIPPED: //p' "$WORK/check.out" | head -n 1)"
 		else
 			printf 'check %-40s ... FAILED %6s s (exit status %s%s)\n' "$f" "$secs" "$rc" \
 				"$([ "$rc" = 124 ] && echo ", timed out")"
