@@ -33,7 +33,7 @@ def threads_of(pid):
 FITS = {
     "gmm_fit full": "SELECT gmm_fit(x, 3, '{\"covariance_type\":\"full\",\"seed\":7}' ORDER BY i)::text FROM thr_pts",
     "gmm_fit diag": "SELECT gmm_fit(x, 4, '{\"covariance_type\":\"diag\",\"seed\":3}' ORDER BY i)::text FROM thr_pts",
-    "gmm_fit tied weighted": "SELECT gmm_fit(x, w, 3, '{\"covariance_type\":\"tied\",\"seed\":5}' ORDER BY i)::text FROM thr_pts",
+    "gmm_fit_weighted tied": "SELECT gmm_fit_weighted(x, w, 3, '{\"covariance_type\":\"tied\",\"seed\":5}' ORDER BY i)::text FROM thr_pts",
     "gmm_em_step": "SELECT gmm_em_step(%(m)s::gmm, x ORDER BY i)::text FROM thr_pts",
     "gmm_stats_agg": "SELECT gmm_stats_agg(%(m)s::gmm, x ORDER BY i)::text FROM thr_pts",
     "gmm_train": "SELECT gmm_train('thr_pts', 'x', 3, '{\"covariance_type\":\"full\",\"seed\":11}')::text",
