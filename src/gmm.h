@@ -124,5 +124,7 @@ extern void gmm_weighted_logpdfs(const GmmPrepared *p, const double *x, double *
 extern double gmm_mahalanobis_sq(const GmmPrepared *p, int j, const double *x, double *z);
 extern double gmm_logsumexp(const double *v, int n);
 extern double gmm_point_logpdf(const GmmPrepared *p, const double *x, double *lp);
+extern double gmm_point_posterior(const GmmPrepared *p, const double *x, double *lp,
+								  double *resp, int *best);
 
 #endif							/* GMM_H */
