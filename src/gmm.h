@@ -22,6 +22,12 @@
 /* limits, documented in the README */
 #define GMM_MAX_K			10000
 #define GMM_MAX_D			4096
+/*
+ * about the most float8 values a model holds (weights, means and
+ * covariances): the jsonb form's 256 MB at 24 bytes per value; the exact
+ * test is gmm_forms_fit
+ */
+#define GMM_MAX_VALUES		11000000
 
 /* weights must sum to 1 within this absolute tolerance */
 #define GMM_WEIGHT_SUM_TOL	1e-6
@@ -72,6 +78,7 @@ typedef struct Gmm
 extern Size gmm_cov_count(int cov_type, int k, int d);
 extern Size gmm_value_count(int cov_type, int k, int d);
 extern Size gmm_size(int cov_type, int k, int d);
+extern bool gmm_forms_fit(Size n, Size n_arrays);
 extern void gmm_check_shape(int k, int d);
 extern Gmm *gmm_alloc(int cov_type, int k, int d);
 extern void gmm_validate(const Gmm *m);
