@@ -133,5 +133,7 @@ extern double gmm_logsumexp(const double *v, int n);
 extern double gmm_point_logpdf(const GmmPrepared *p, const double *x, double *lp);
 extern double gmm_point_posterior(const GmmPrepared *p, const double *x, double *lp,
 								  double *resp, int *best);
+extern double gmm_point_posterior_exact(const GmmPrepared *p, const double *x,
+										double *lp, double *resp, int *best);
 
 #endif							/* GMM_H */

@@ -431,11 +431,13 @@ lp_unreliable(const GmmPrepared *p, const double *lp, bool ranking)
 /*
  * The exact path into lp (double; -inf where below float8's range); with
  * resp, also p(j | x) normalised to sum 1 and the most probable component
- * (the first on ties) into *best.  Returns log p(x).
+ * (the first on ties) into *best.  Returns log p(x).  Only p's k, d, means,
+ * log_norm, chol, chol_stride and inv_std are used, so that a caller can
+ * point a GmmPrepared at factors of its own (see infer.c).
  */
-static double
-exact_point(const GmmPrepared *p, const double *x, double *lp, double *resp,
-			int *best)
+double
+gmm_point_posterior_exact(const GmmPrepared *p, const double *x, double *lp,
+						  double *resp, int *best)
 {
 	int			k = p->k,
 				r;
@@ -478,7 +480,7 @@ gmm_weighted_logpdfs(const GmmPrepared *p, const double *x, double *out)
 			out[j] = isinf(p->log_norm[j]) ? -INFINITY :
 				p->log_norm[j] - 0.5 * gmm_mahalanobis_sq(p, j, x, p->work);
 	if (unlikely(lp_unreliable(p, out, false)))
-		exact_point(p, x, out, NULL, NULL);
+		gmm_point_posterior_exact(p, x, out, NULL, NULL);
 }
 
 /* log(sum(exp(v))) without overflow or underflow; -inf if all are -inf */
@@ -508,7 +510,7 @@ gmm_point_logpdf(const GmmPrepared *p, const double *x, double *lp)
 	{
 		if (likely(isfinite(ll)) || !lp_unreliable(p, lp, false))
 			return ll;
-		return exact_point(p, x, lp, NULL, NULL);
+		return gmm_point_posterior_exact(p, x, lp, NULL, NULL);
 	}
 	gmm_weighted_logpdfs(p, x, lp);
 	return gmm_logsumexp(lp, p->k);
@@ -535,7 +537,7 @@ gmm_point_posterior(const GmmPrepared *p, const double *x, double *lp,
 			lp[j] = isinf(p->log_norm[j]) ? -INFINITY :
 				p->log_norm[j] - 0.5 * gmm_mahalanobis_sq(p, j, x, p->work);
 	if (unlikely(lp_unreliable(p, lp, true)))
-		return exact_point(p, x, lp, resp, best);
+		return gmm_point_posterior_exact(p, x, lp, resp, best);
 	for (int j = 1; j < k; j++)
 		if (lp[j] > lp[b])
 			b = j;
