@@ -84,20 +84,27 @@ div_diag(int d, const double *mi, const double *vi, const double *mj,
 static double
 maha_diff(int d, const double *L, const double *mi, const double *mj, double *z)
 {
+	double		q;
+
 	for (int t = 0; t < d; t++)
 		z[t] = mi[t] - mj[t];
 	gmm_forward_solve(L, d, z, z);
-	return gmm_sumsq(z, d);
+	q = gmm_sumsq(z, d);
+	/* a sum of squares is NaN only after an overflow (0 * inf): +inf */
+	return isnan(q) ? INFINITY : q;
 }
 
 /* ||A^{-1} B||_F^2 for lower triangular A and B; M is scratch (d * d) */
 static double
 trace_term(int d, const double *A, const double *B, double *M)
 {
+	double		t;
+
 	memcpy(M, B, sizeof(double) * d * d);
 	cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans,
 				CblasNonUnit, d, d, 1.0, A, d, M, d);
-	return gmm_sumsq(M, d * d);
+	t = gmm_sumsq(M, d * d);
+	return isnan(t) ? INFINITY : t;
 }
 
 /*

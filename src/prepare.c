@@ -404,16 +404,27 @@ ld_logpdfs(const GmmPrepared *p, const double *x, gmm_ld *rel, int *ref)
 	return (r < 0) ? -INFINITY : best;
 }
 
+/* what the caller of lp_unreliable needs from lp */
+typedef enum LpUse
+{
+	LP_SUM,						/* log p(x) only */
+	LP_RANKING,					/* also the responsibilities and the argmax */
+	LP_EACH						/* every component's own value */
+} LpUse;
+
 /*
- * Can lp (k values from the double kernels) not be trusted: a NaN, every
- * component -inf although one has weight (|z|^2 overflowed), or, when
- * "ranking", so far from every component that rounding may decide?
+ * Can lp (k values from the double kernels) not be trusted for "use": a
+ * NaN, every component -inf although one has weight (|z|^2 overflowed);
+ * for LP_RANKING, a point so far from every component that rounding may
+ * decide; for LP_EACH, any component of positive weight at -inf (its
+ * |z|^2 overflowed, but half of it may still be a float8)?
  */
 static bool
-lp_unreliable(const GmmPrepared *p, const double *lp, bool ranking)
+lp_unreliable(const GmmPrepared *p, const double *lp, LpUse use)
 {
 	double		mx = -INFINITY;
-	bool		weighted = false;
+	bool		weighted = false,
+				lost = false;
 
 	for (int j = 0; j < p->k; j++)
 	{
@@ -422,10 +433,13 @@ lp_unreliable(const GmmPrepared *p, const double *lp, bool ranking)
 		if (lp[j] > mx)
 			mx = lp[j];
 		weighted |= !isinf(p->log_norm[j]);
+		lost |= (lp[j] == -INFINITY && !isinf(p->log_norm[j]));
 	}
 	if (mx == -INFINITY)
 		return weighted;
-	return ranking && mx < GMM_FAR_LOGPDF;
+	if (use == LP_EACH)
+		return lost;
+	return use == LP_RANKING && mx < GMM_FAR_LOGPDF;
 }
 
 /*
@@ -479,7 +493,7 @@ gmm_weighted_logpdfs(const GmmPrepared *p, const double *x, double *out)
 		for (int j = 0; j < p->k; j++)
 			out[j] = isinf(p->log_norm[j]) ? -INFINITY :
 				p->log_norm[j] - 0.5 * gmm_mahalanobis_sq(p, j, x, p->work);
-	if (unlikely(lp_unreliable(p, out, false)))
+	if (unlikely(lp_unreliable(p, out, LP_EACH)))
 		gmm_point_posterior_exact(p, x, out, NULL, NULL);
 }
 
@@ -508,7 +522,7 @@ gmm_point_logpdf(const GmmPrepared *p, const double *x, double *lp)
 
 	if (gmm_point_logpdf_vec(p, x, lp, &ll, NULL))
 	{
-		if (likely(isfinite(ll)) || !lp_unreliable(p, lp, false))
+		if (likely(isfinite(ll)) || !lp_unreliable(p, lp, LP_SUM))
 			return ll;
 		return gmm_point_posterior_exact(p, x, lp, NULL, NULL);
 	}
@@ -536,7 +550,7 @@ gmm_point_posterior(const GmmPrepared *p, const double *x, double *lp,
 		for (int j = 0; j < k; j++)
 			lp[j] = isinf(p->log_norm[j]) ? -INFINITY :
 				p->log_norm[j] - 0.5 * gmm_mahalanobis_sq(p, j, x, p->work);
-	if (unlikely(lp_unreliable(p, lp, true)))
+	if (unlikely(lp_unreliable(p, lp, LP_RANKING)))
 		return gmm_point_posterior_exact(p, x, lp, resp, best);
 	for (int j = 1; j < k; j++)
 		if (lp[j] > lp[b])

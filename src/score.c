@@ -72,8 +72,9 @@ gmm_component_pdf(PG_FUNCTION_ARGS)
 {
 	GmmPrepared *p;
 	double	   *lp;
+	double	   *x = read_point(fcinfo, 0, &p, &lp);
 
-	score_point(fcinfo, &p, &lp);
+	gmm_weighted_logpdfs(p, x, lp);
 	for (int j = 0; j < p->k; j++)
 		lp[j] = exp(lp[j]);
 	PG_RETURN_ARRAYTYPE_P(gmm_array_1d(lp, p->k));
@@ -86,8 +87,9 @@ gmm_component_logpdf(PG_FUNCTION_ARGS)
 {
 	GmmPrepared *p;
 	double	   *lp;
+	double	   *x = read_point(fcinfo, 0, &p, &lp);
 
-	score_point(fcinfo, &p, &lp);
+	gmm_weighted_logpdfs(p, x, lp);
 	PG_RETURN_ARRAYTYPE_P(gmm_array_1d(lp, p->k));
 }
 
