@@ -105,8 +105,8 @@ gmm_size(int cov_type, int k, int d)
 	if (!gmm_forms_fit(n, gmm_array_count(cov_type, k, d)))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("gmm with %d components of dimension %d (%s) is too large", k, d,
-						gmm_cov_type_name(cov_type)),
+				 errmsg("gmm with %d component%s of dimension %d (%s) is too large",
+						k, k == 1 ? "" : "s", d, gmm_cov_type_name(cov_type)),
 				 errdetail("The model would hold %zu float8 values; its text and jsonb forms fit PostgreSQL's limits (1 GB for text, 256 MB for jsonb) only up to about %d values.",
 						   n, GMM_MAX_VALUES),
 				 (cov_type == GMM_COV_FULL || cov_type == GMM_COV_TIED) ?

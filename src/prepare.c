@@ -535,7 +535,8 @@ gmm_point_logpdf(const GmmPrepared *p, const double *x, double *lp)
  * into resp (normalised: they sum to 1 up to rounding) and the most
  * probable component (0-based, the first on ties) into *best.  Points far
  * from every component take the exact path, so that the nearer component
- * wins even where the densities underflow.
+ * wins even where the densities underflow.  With resp NULL only *best is
+ * wanted, and the return value is just the largest of lp.
  */
 double
 gmm_point_posterior(const GmmPrepared *p, const double *x, double *lp,
@@ -556,6 +557,9 @@ gmm_point_posterior(const GmmPrepared *p, const double *x, double *lp,
 		if (lp[j] > lp[b])
 			b = j;
 	mx = lp[b];
+	*best = b;
+	if (resp == NULL)
+		return mx;
 	for (int j = 0; j < k; j++)
 	{
 		resp[j] = exp(lp[j] - mx);
@@ -563,6 +567,5 @@ gmm_point_posterior(const GmmPrepared *p, const double *x, double *lp,
 	}
 	for (int j = 0; j < k; j++)
 		resp[j] /= sum;
-	*best = b;
 	return mx + log(sum);
 }

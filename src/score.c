@@ -103,7 +103,7 @@ gmm_predict(PG_FUNCTION_ARGS)
 	double	   *x = read_point(fcinfo, 0, &p, &lp);
 	int			best;
 
-	gmm_point_posterior(p, x, lp, lp + p->k, &best);
+	gmm_point_posterior(p, x, lp, NULL, &best);
 	PG_RETURN_INT32(best + 1);
 }
 
