@@ -44,7 +44,11 @@ parse_method(text *t)
 
 /*
  * Divergence between N(mi, diag(vi)) and N(mj, diag(vj)), written with
- * (vi - vj)^2 so that equal variances cancel exactly.
+ * (vi - vj)^2 so that equal variances cancel exactly.  Every quotient is
+ * taken one factor at a time (dv/vi * dv/vj, not dv^2 / (vi vj)), so that
+ * variances near the ends of float8's range neither give 0/0 nor inf/inf;
+ * where 1 + dv^2 / (4 vi vj) overflows, its log comes from the logs of the
+ * variances.
  */
 static double
 div_diag(int d, const double *mi, const double *vi, const double *mj,
@@ -58,10 +62,20 @@ div_diag(int d, const double *mi, const double *vi, const double *mj,
 					dv = vi[t] - vj[t];
 
 		if (method == DIV_KL)
-			s += dv * dv / (vi[t] * vj[t]) + delta * delta * (1.0 / vi[t] + 1.0 / vj[t]);
+			s += (dv / vi[t]) * (dv / vj[t])
+				+ delta * (delta / vi[t]) + delta * (delta / vj[t]);
 		else
-			s += delta * delta / (4.0 * (vi[t] + vj[t]))
-				+ 0.25 * log1p(dv * dv / (4.0 * vi[t] * vj[t]));
+		{
+			double		h = 0.5 * vi[t] + 0.5 * vj[t],
+						r = (dv / (2.0 * vi[t])) * (dv / (2.0 * vj[t]));
+
+			s += 0.125 * delta * (delta / h);
+			if (isfinite(r))
+				s += 0.25 * log1p(r);
+			else
+				/* 1 + r = h^2 / (vi vj) */
+				s += 0.5 * log(h) - 0.25 * (log(vi[t]) + log(vj[t]));
+		}
 	}
 	return (method == DIV_KL) ? 0.5 * s : s;
 }
@@ -70,20 +84,27 @@ div_diag(int d, const double *mi, const double *vi, const double *mj,
 static double
 maha_diff(int d, const double *L, const double *mi, const double *mj, double *z)
 {
+	double		q;
+
 	for (int t = 0; t < d; t++)
 		z[t] = mi[t] - mj[t];
 	gmm_forward_solve(L, d, z, z);
-	return gmm_sumsq(z, d);
+	q = gmm_sumsq(z, d);
+	/* a sum of squares is NaN only after an overflow (0 * inf): +inf */
+	return isnan(q) ? INFINITY : q;
 }
 
 /* ||A^{-1} B||_F^2 for lower triangular A and B; M is scratch (d * d) */
 static double
 trace_term(int d, const double *A, const double *B, double *M)
 {
+	double		t;
+
 	memcpy(M, B, sizeof(double) * d * d);
 	cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans,
 				CblasNonUnit, d, d, 1.0, A, d, M, d);
-	return gmm_sumsq(M, d * d);
+	t = gmm_sumsq(M, d * d);
+	return isnan(t) ? INFINITY : t;
 }
 
 /*

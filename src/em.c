@@ -89,7 +89,7 @@ gmm_estep_rows(const GmmPrepared *p, const double *X, const double *w,
 			CHECK_FOR_INTERRUPTS();
 		if (wr == 0.0)
 			continue;
-		if (gmm_point_logpdf_vec(p, x, lp, &ll, lp))
+		if (gmm_point_logpdf_vec(p, x, lp, &ll, lp) && likely(isfinite(ll)))
 		{
 			/* lp now holds exp(lp_j - max) */
 			for (int j = 0; j < k; j++)
@@ -97,6 +97,7 @@ gmm_estep_rows(const GmmPrepared *p, const double *X, const double *w,
 		}
 		else
 		{
+			/* also a point whose densities overflowed: the exact path */
 			ll = gmm_point_logpdf(p, x, lp);
 			for (int j = 0; j < k; j++)
 			{

@@ -25,6 +25,9 @@
 #include "emfit.h"
 #include "linalg.h"
 
+/* values from this size on square to more than float8 holds over many rows */
+#define GMM_FIT_MAX_ABS	1e150
+
 /* rows per call of the E-step kernel (its row count is an int) */
 #define ESTEP_CHUNK		(1 << 20)
 
@@ -33,7 +36,9 @@ typedef enum RunStatus
 {
 	RUN_OK = 0,
 	RUN_SINGULAR,				/* a covariance is not positive definite */
-	RUN_NONFINITE				/* the log-likelihood is not finite */
+	RUN_NONFINITE,				/* the log-likelihood is not finite */
+	RUN_WEIGHTS_INF,			/* the row weights sum to infinity */
+	RUN_TOO_LARGE				/* the statistics of the rows overflow */
 } RunStatus;
 
 /* what one run or one k ended with */
@@ -107,6 +112,51 @@ bad_component(const Gmm *m, double *work)
 			break;
 	}
 	return 0;
+}
+
+/*
+ * RUN_OK when every sum of the E-step's statistics is finite, else why
+ * not: the row weights sum to infinity, or the values are too large (their
+ * squares about the means, or their log-densities, overflow float8)
+ */
+static RunStatus
+suff_overflow(const GmmSuff *s)
+{
+	Size		n1 = (Size) s->k * s->d,
+				n2 = (Size) s->k * gmm_s2_count(s->cov_type, s->d);
+	bool		bad = !isfinite(s->sum_ll);
+
+	if (!isfinite(s->sum_w))
+		return RUN_WEIGHTS_INF;
+	for (int j = 0; j < s->k; j++)
+		bad |= !isfinite(s->nk[j]);
+	for (Size i = 0; i < n1; i++)
+		bad |= !isfinite(s->s1[i]);
+	for (Size i = 0; i < n2; i++)
+		bad |= !isfinite(s->s2[i]);
+	return bad ? RUN_TOO_LARGE : RUN_OK;
+}
+
+/*
+ * Why rows held in memory cannot be fitted in float8, or RUN_OK: their
+ * weights sum to infinity, or a value is so large (GMM_FIT_MAX_ABS or
+ * more) that sums of squares overflow
+ */
+static RunStatus
+rows_overflow(const GmmRows *rows)
+{
+	double		wsum = 0.0;
+
+	if (rows == NULL)
+		return RUN_OK;
+	for (int64 r = 0; r < rows->n; r++)
+		wsum += gmm_row_weight(rows, r);
+	if (!isfinite(wsum) || !isfinite(rows->sum_w))
+		return RUN_WEIGHTS_INF;
+	for (Size i = 0; i < (Size) rows->n * rows->d; i++)
+		if (fabs(rows->X[i]) >= GMM_FIT_MAX_ABS)
+			return RUN_TOO_LARGE;
+	return RUN_OK;
 }
 
 /*
@@ -204,6 +254,12 @@ em_run(const GmmEmSource *src, Gmm *model, const GmmFitOptions *opts,
 		MemoryContextReset(iter_cxt);
 		old = MemoryContextSwitchTo(iter_cxt);
 		s = src->estep(src->arg, model);
+		out.status = suff_overflow(s);
+		if (out.status != RUN_OK)
+		{
+			MemoryContextSwitchTo(old);
+			return out;
+		}
 		ll = s->sum_ll / s->sum_w;
 		if (!isfinite(ll))
 		{
@@ -269,6 +325,9 @@ em_run(const GmmEmSource *src, Gmm *model, const GmmFitOptions *opts,
 	old = MemoryContextSwitchTo(iter_cxt);
 	s = src->estep(src->arg, model);
 	MemoryContextSwitchTo(old);
+	out.status = suff_overflow(s);
+	if (out.status != RUN_OK)
+		return out;
 	ll = s->sum_ll / s->sum_w;
 	if (!isfinite(ll))
 	{
@@ -294,6 +353,8 @@ static const char *
 failure_text(RunStatus st)
 {
 	return st == RUN_SINGULAR ? "a covariance became singular" :
+		st == RUN_WEIGHTS_INF ? "the row weights sum to infinity" :
+		st == RUN_TOO_LARGE ? "the values are too large for float8" :
 		"the log-likelihood became infinite";
 }
 
@@ -377,6 +438,18 @@ pg_attribute_noreturn()
 report_failure(const RunOutcome *fail, int k, bool from_start,
 			   const GmmFitOptions *opts, const char *caller)
 {
+	if (fail->status == RUN_WEIGHTS_INF)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: the row weights sum to infinity", caller),
+				 errdetail("The weights add up to more than %g, the largest float8.", DBL_MAX),
+				 errhint("Scale the weights down, e.g. divide them by their largest value: the fitted parameters depend only on their ratios.")));
+	if (fail->status == RUN_TOO_LARGE)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: values too large to fit in float8", caller),
+				 errdetail("Values of about 1e154 or more (or that far from a mean) have squares beyond %g, so variances and log-likelihoods overflow.", DBL_MAX),
+				 errhint("Rescale the data to moderate values, e.g. divide every value by the largest absolute value, and scale the model back.")));
 	if (fail->status == RUN_SINGULAR)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -596,7 +669,17 @@ gmm_em_drive(const GmmEmSource *src, const Gmm *start,
 			pfree(m);
 	}
 	if (best == NULL)
+	{
+		/* a singular or infinite fit from data beyond float8: say so */
+		if (fail.status == RUN_SINGULAR || fail.status == RUN_NONFINITE)
+		{
+			RunStatus	ov = rows_overflow(src->rows(src->arg));
+
+			if (ov != RUN_OK)
+				fail.status = ov;
+		}
 		report_failure(&fail, fail_k, start != NULL, opts, caller);
+	}
 	/* a fit over a range of k keeps the criteria of every k it fitted */
 	if (sel != NULL)
 		best = gmm_with_selection(best, sel, n_sel);

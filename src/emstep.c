@@ -264,7 +264,8 @@ gmm_stats_accum(PG_FUNCTION_ARGS)
 		gmm_estep_accum(p, c->x, PG_NARGS() > 3 ? &w : NULL, 1, &view);
 		s->sum_w = view.sum_w;
 		s->sum_ll = view.sum_ll;
-		s->n_rows++;
+		gmm_stats_add_rows(s, 1);
+		gmm_stats_check_range(s);
 	}
 	PG_RETURN_POINTER(s);
 }

@@ -278,6 +278,17 @@ gmm_block_resp(GmmScratch *sc, int k, int nbp)
 	const double *restrict wv = sc->wv;
 	double	   *restrict llw = sc->llw;
 
+	/*
+	 * A NaN log-density comes from |z|^2 overflowing into 0 * inf or inf -
+	 * inf: the component is astronomically far, its density is 0
+	 */
+	for (int j = 0; j < k; j++)
+	{
+		double	   *restrict lpj = lp + (Size) j * GMM_BLOCK;
+
+		for (int r = 0; r < nbp; r++)
+			lpj[r] = isnan(lpj[r]) ? -INFINITY : lpj[r];
+	}
 	for (int r = 0; r < nbp; r++)
 	{
 		mx[r] = lp[r];

@@ -32,6 +32,12 @@
 /* limits, documented in the README */
 #define GMM_MAX_K			10000
 #define GMM_MAX_D			4096
+/*
+ * about the most float8 values a model holds (weights, means and
+ * covariances): the jsonb form's 256 MB at 24 bytes per value; the exact
+ * test is gmm_forms_fit
+ */
+#define GMM_MAX_VALUES		11000000
 
 /* weights must sum to 1 within this absolute tolerance */
 #define GMM_WEIGHT_SUM_TOL	1e-6
@@ -84,6 +90,7 @@ typedef struct Gmm
 extern Size gmm_cov_count(int cov_type, int k, int d);
 extern Size gmm_value_count(int cov_type, int k, int d);
 extern Size gmm_size(int cov_type, int k, int d);
+extern bool gmm_forms_fit(Size n, Size n_arrays);
 extern void gmm_check_shape(int k, int d);
 extern Gmm *gmm_alloc(int cov_type, int k, int d);
 extern void gmm_validate(const Gmm *m);
@@ -141,5 +148,9 @@ extern void gmm_weighted_logpdfs(const GmmPrepared *p, const double *x, double *
 extern double gmm_mahalanobis_sq(const GmmPrepared *p, int j, const double *x, double *z);
 extern double gmm_logsumexp(const double *v, int n);
 extern double gmm_point_logpdf(const GmmPrepared *p, const double *x, double *lp);
+extern double gmm_point_posterior(const GmmPrepared *p, const double *x, double *lp,
+								  double *resp, int *best);
+extern double gmm_point_posterior_exact(const GmmPrepared *p, const double *x,
+										double *lp, double *resp, int *best);
 
 #endif							/* GMM_H */

@@ -307,62 +307,51 @@ cond_whiten(const GmmCond *c, int j, const double *a, double *z)
 	return q;
 }
 
-/* log |z|^2 without overflow (for values too far away for |z|^2 itself) */
-static double
-log_sumsq(const double *z, int n)
-{
-	double		s = 0.0,
-				t = 0.0;
-
-	for (int i = 0; i < n; i++)
-		if (fabs(z[i]) > s || isnan(z[i]))
-			s = fabs(z[i]);
-	if (s == 0.0)
-		return -INFINITY;
-	if (!isfinite(s))
-		return INFINITY;
-	for (int i = 0; i < n; i++)
-		t += (z[i] / s) * (z[i] / s);
-	return 2.0 * log(s) + log(t);
-}
-
 /*
  * Log posterior weights of the components given the observed values a:
  * logw[j] = log(w_j N(a | mu_A,j, S_AA,j)) normalised by log-sum-exp.  When
- * a is so far away that every density underflows even in log space, all
- * the weight goes to the component nearest in Mahalanobis distance.
+ * a is so far away that the densities overflow (or rounding could decide),
+ * the exact path of prepare.c works on the observed block's factors, so
+ * that the nearer component still gets the weight.
  */
 void
 gmm_cond_weights(const GmmCond *c, const double *a, double *logw)
 {
 	double	   *z = c->work;
 	double		lse;
-	int			best = -1;
-	double		best_lq = INFINITY;
+	GmmPrepared view;
+	double	   *mu,
+			   *lp;
+	int			best;
 
 	for (int j = 0; j < c->k; j++)
 		logw[j] = isinf(c->log_norm[j]) ? -INFINITY
 			: c->log_norm[j] - 0.5 * cond_whiten(c, j, a, z);
 	lse = gmm_logsumexp(logw, c->k);
-	if (isfinite(lse))
+	if (isfinite(lse) && lse > -1e6)
 	{
 		for (int j = 0; j < c->k; j++)
 			logw[j] -= lse;
 		return;
 	}
+	memset(&view, 0, sizeof(view));
+	view.k = c->k;
+	view.d = c->na;
+	view.cov_type = c->cov_type;
+	view.log_norm = c->log_norm;
+	view.chol = (c->nfac > 0) ? c->chol : NULL;
+	view.chol_stride = (c->nfac > 1) ? (Size) c->na * c->na : 0;
+	view.inv_std = (c->nfac > 0) ? NULL : c->inv_std;
+	mu = palloc(sizeof(double) * ((Size) c->k * c->na + c->k));
+	lp = mu + (Size) c->k * c->na;
 	for (int j = 0; j < c->k; j++)
-	{
-		double		lq;
-
-		if (isinf(c->log_norm[j]))
-			continue;
-		cond_whiten(c, j, a, z);
-		lq = log_sumsq(z, c->na);
-		if (best < 0 || lq < best_lq)
-			best = j, best_lq = lq;
-	}
+		for (int i = 0; i < c->na; i++)
+			mu[(Size) j * c->na + i] = c->means[(Size) j * c->d + c->obs[i]];
+	view.means = mu;
+	gmm_point_posterior_exact(&view, a, lp, logw, &best);
 	for (int j = 0; j < c->k; j++)
-		logw[j] = (j == best) ? 0.0 : -INFINITY;
+		logw[j] = log(logw[j]);
+	pfree(mu);
 }
 
 /* Conditional mean of the remaining dims under component j: mu_B + G^T (a - mu_A) */

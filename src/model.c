@@ -13,6 +13,7 @@
 #include "common/hashfn.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
 
 #include "gmm.h"
@@ -50,20 +51,69 @@ gmm_value_count(int cov_type, int k, int d)
 	return add_size(add_size(k, mul_size(k, d)), gmm_cov_count(cov_type, k, d));
 }
 
-/* Total varlena size, erroring out beyond the 1 GB varlena limit */
+/*
+ * Do the text form (at most 24 characters and a separator per float, as
+ * json.c prints them, and 2 brackets per array) and the jsonb form (at most
+ * a 20-byte numeric and its 4-byte entry per float, 8 bytes per array;
+ * jsonb containers are limited to 256 MB) of a value holding n floats in
+ * n_arrays JSON arrays fit PostgreSQL's limits?  1024 bytes cover the keys.
+ */
+bool
+gmm_forms_fit(Size n, Size n_arrays)
+{
+	double		text = 1024.0 + 25.0 * n + 2.0 * n_arrays,
+				jsonb = 1024.0 + 24.0 * n + 8.0 * n_arrays;
+
+	return text <= (double) (MaxAllocSize - 1) && jsonb <= (double) JENTRY_OFFLENMASK;
+}
+
+/* JSON arrays in the text form of a model of this shape */
+static Size
+gmm_array_count(int cov_type, int k, int d)
+{
+	Size		n = 2 + (Size) k;	/* weights, means and its rows */
+
+	switch (cov_type)
+	{
+		case GMM_COV_FULL:
+			return n + 1 + (Size) k + (Size) k * d;
+		case GMM_COV_DIAG:
+			return n + 1 + (Size) k;
+		case GMM_COV_TIED:
+			return n + 1 + (Size) d;
+		default:
+			return n + 1;
+	}
+}
+
+/*
+ * Total varlena size, erroring out for a model whose binary form would pass
+ * the 1 GB varlena limit or whose text or jsonb form could pass theirs
+ * (so that every model that exists can be printed, dumped and cast)
+ */
 Size
 gmm_size(int cov_type, int k, int d)
 {
-	Size		sz;
+	Size		sz,
+				n = gmm_value_count(cov_type, k, d);
 
-	sz = add_size(GMM_HEADER_SIZE,
-				  mul_size(sizeof(float8), gmm_value_count(cov_type, k, d)));
+	sz = add_size(GMM_HEADER_SIZE, mul_size(sizeof(float8), n));
 	if (sz > MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("gmm with %d components of dimension %d is too large", k, d),
 				 errdetail("The model would take %zu bytes; the limit is %zu.",
 						   sz, (Size) MaxAllocSize)));
+	if (!gmm_forms_fit(n, gmm_array_count(cov_type, k, d)))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("gmm with %d component%s of dimension %d (%s) is too large",
+						k, k == 1 ? "" : "s", d, gmm_cov_type_name(cov_type)),
+				 errdetail("The model would hold %zu float8 values; its text and jsonb forms fit PostgreSQL's limits (1 GB for text, 256 MB for jsonb) only up to about %d values.",
+						   n, GMM_MAX_VALUES),
+				 (cov_type == GMM_COV_FULL || cov_type == GMM_COV_TIED) ?
+				 errhint("Use fewer components or dimensions, or a covariance_type with fewer parameters such as \"diag\".") :
+				 errhint("Use fewer components or dimensions.")));
 	return sz;
 }
 

@@ -72,8 +72,9 @@ gmm_component_pdf(PG_FUNCTION_ARGS)
 {
 	GmmPrepared *p;
 	double	   *lp;
+	double	   *x = read_point(fcinfo, 0, &p, &lp);
 
-	score_point(fcinfo, &p, &lp);
+	gmm_weighted_logpdfs(p, x, lp);
 	for (int j = 0; j < p->k; j++)
 		lp[j] = exp(lp[j]);
 	PG_RETURN_ARRAYTYPE_P(gmm_array_1d(lp, p->k));
@@ -86,8 +87,9 @@ gmm_component_logpdf(PG_FUNCTION_ARGS)
 {
 	GmmPrepared *p;
 	double	   *lp;
+	double	   *x = read_point(fcinfo, 0, &p, &lp);
 
-	score_point(fcinfo, &p, &lp);
+	gmm_weighted_logpdfs(p, x, lp);
 	PG_RETURN_ARRAYTYPE_P(gmm_array_1d(lp, p->k));
 }
 
@@ -99,28 +101,24 @@ gmm_predict(PG_FUNCTION_ARGS)
 	GmmPrepared *p;
 	double	   *lp;
 	double	   *x = read_point(fcinfo, 0, &p, &lp);
-	int			best = 0;
+	int			best;
 
-	/* the argmax needs no log-sum-exp */
-	gmm_weighted_logpdfs(p, x, lp);
-	for (int j = 1; j < p->k; j++)
-		if (lp[j] > lp[best])
-			best = j;
+	gmm_point_posterior(p, x, lp, NULL, &best);
 	PG_RETURN_INT32(best + 1);
 }
 
 PG_FUNCTION_INFO_V1(gmm_predict_proba);
-/* responsibilities p(j | x), summing to 1 */
+/* responsibilities p(j | x), normalised to sum to 1 */
 Datum
 gmm_predict_proba(PG_FUNCTION_ARGS)
 {
 	GmmPrepared *p;
 	double	   *lp;
-	double		ll = score_point(fcinfo, &p, &lp);
+	double	   *x = read_point(fcinfo, 0, &p, &lp);
+	int			best;
 
-	for (int j = 0; j < p->k; j++)
-		lp[j] = exp(lp[j] - ll);
-	PG_RETURN_ARRAYTYPE_P(gmm_array_1d(lp, p->k));
+	gmm_point_posterior(p, x, lp, lp + p->k, &best);
+	PG_RETURN_ARRAYTYPE_P(gmm_array_1d(lp + p->k, p->k));
 }
 
 /* ---------------------------------------------------------------------

@@ -5,8 +5,10 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
+#include "common/int.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
@@ -173,7 +175,8 @@ gmm_stats_flush(GmmStats *dst, const GmmStats *src, const GmmPrepared *p)
 					n, &view);
 	dst->sum_w = view.sum_w;
 	dst->sum_ll = view.sum_ll;
-	dst->n_rows += n;
+	gmm_stats_add_rows(dst, n);
+	gmm_stats_check_range(dst);
 	if (dst == src)
 	{
 		dst->n_pending = 0;
@@ -292,8 +295,74 @@ gmm_stats_merge_into(GmmStats *a, const GmmStats *b)
 	gmm_suff_merge(&va, &vb);
 	a->sum_w = va.sum_w;
 	a->sum_ll = va.sum_ll;
-	a->n_rows += b->n_rows;
+	gmm_stats_add_rows(a, b->n_rows);
+	gmm_stats_check_range(a);
 	flush_embedded(a, b);
+}
+
+/*
+ * s->n_rows += n, with an error beyond GMM_STATS_MAX_ROWS (the most that
+ * the text form reads back)
+ */
+void
+gmm_stats_add_rows(GmmStats *s, int64 n)
+{
+	int64		sum;
+
+	if (unlikely(pg_add_s64_overflow(s->n_rows, n, &sum) || sum > GMM_STATS_MAX_ROWS))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("gmm_stats row count overflows: " INT64_FORMAT " + " INT64_FORMAT " rows",
+						s->n_rows, n),
+				 errdetail("A gmm_stats value counts at most " INT64_FORMAT " rows.",
+						   (int64) GMM_STATS_MAX_ROWS)));
+	s->n_rows = sum;
+}
+
+/*
+ * Error unless every sum of s is a finite number, naming the cause: the
+ * statistics of valid rows can overflow float8 (weights summing past
+ * 1.8e308, values about 1e154 or more from the means, whose squares
+ * overflow, or rows so far from every component that their log-density
+ * does), and such statistics could neither be read back nor give a model.
+ */
+void
+gmm_stats_check_range(const GmmStats *s)
+{
+	int			k = s->k,
+				d = s->d;
+	Size		s2n = gmm_s2_count(s->cov_type, d);
+	const double *nk = GMM_STATS_NK(s);
+
+	if (unlikely(!isfinite(s->sum_w)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("row weights sum to infinity"),
+				 errdetail("The weights of the rows add up to more than %g, the largest float8.", DBL_MAX),
+				 errhint("Scale the weights down, e.g. divide them by their largest value: the fitted parameters depend only on their ratios.")));
+	for (int j = 0; j < k; j++)
+	{
+		const double *s1 = GMM_STATS_S1(s) + (Size) j * d;
+		const double *s2 = GMM_STATS_S2(s) + (Size) j * s2n;
+		bool		bad = !isfinite(nk[j]);
+
+		for (int i = 0; i < d; i++)
+			bad |= !isfinite(s1[i]);
+		for (Size i = 0; i < s2n; i++)
+			bad |= !isfinite(s2[i]);
+		if (unlikely(bad))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("values too large: the moments of component %d overflow float8", j + 1),
+					 errdetail("The weighted sums of (x - mean)^2 exceed %g: values about 1e154 or more away from the means cannot be squared in float8.", DBL_MAX),
+					 errhint("Rescale the data to moderate values, e.g. divide every value by the largest absolute value.")));
+	}
+	if (unlikely(!isfinite(s->sum_ll)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("values too large: the log-likelihood of the rows overflows float8"),
+				 errdetail("A row lies so far from every component of the model that its log-density is below -%g.", DBL_MAX),
+				 errhint("Rescale the data to moderate values, e.g. divide every value by the largest absolute value.")));
 }
 
 /* ---------------------------------------------------------------------
@@ -344,6 +413,12 @@ check_stats_values(GmmStats *s)
 	}
 	if (s->sum_ll == 0.0)
 		s->sum_ll = 0.0;
+	if (s->n_rows > GMM_STATS_MAX_ROWS)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("gmm_stats row count " INT64_FORMAT " is out of range", s->n_rows),
+				 errdetail("A gmm_stats value counts at most " INT64_FORMAT " rows.",
+						   (int64) GMM_STATS_MAX_ROWS)));
 	if (s->n_rows < 0 || s->sum_w < 0.0 || (s->n_rows == 0) != (s->sum_w == 0.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -521,7 +596,7 @@ gmm_stats_from_jsonb(Jsonb *jb)
 		gmm_json_error(&stats_json, "\"dimension\" is %d but the model has dimension %d", nd, m->d);
 
 	s = gmm_stats_alloc(m, gmm_stats_fingerprint(m));
-	s->n_rows = gmm_json_integer(&stats_json, vals[0], "n_rows", PG_INT64_MAX / 2);
+	s->n_rows = gmm_json_integer(&stats_json, vals[0], "n_rows", GMM_STATS_MAX_ROWS);
 	s->sum_w = gmm_json_number(&stats_json, vals[1], "sum_weights");
 	s->sum_ll = gmm_json_number(&stats_json, vals[2], "sum_log_likelihood");
 	dims[0] = s->k;

@@ -33,6 +33,12 @@
 
 #define GMM_STATS_FORMAT_VERSION	1
 
+/*
+ * rows a gmm_stats value counts at most: 2^53, the largest count the JSON
+ * text form (numbers read as float8) carries exactly
+ */
+#define GMM_STATS_MAX_ROWS		(INT64CONST(1) << 53)
+
 typedef struct GmmStats
 {
 	int32		vl_len_;		/* varlena header (do not touch directly!) */
@@ -85,6 +91,8 @@ extern void gmm_stats_flush(GmmStats *dst, const GmmStats *src,
 extern void gmm_stats_settle(GmmStats *s);
 extern GmmStats *gmm_stats_settled(GmmStats *s);
 extern void gmm_stats_merge_into(GmmStats *a, const GmmStats *b);
+extern void gmm_stats_add_rows(GmmStats *s, int64 n);
+extern void gmm_stats_check_range(const GmmStats *s);
 extern Gmm *gmm_stats_mstep(const GmmStats *s, double reg_covar, int *n_empty);
 /* the same, with Oracle Approximating Shrinkage of full and tied covariances when oas */
 extern Gmm *gmm_stats_mstep_shrunk(const GmmStats *s, double reg_covar, bool oas,

@@ -33,7 +33,7 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$GMM_PGVER/bin/pg_config}
 export GMM_REPO PGBIN PG_CONFIG
 
 GMM_DEPS_BASE="postgresql-$GMM_PGVER postgresql-server-dev-$GMM_PGVER liblapacke-dev libopenblas-dev make gcc"
-GMM_DEPS_PYTHON="python3-numpy python3-scipy python3-sklearn python3-psycopg2 python3-psycopg python3-matplotlib"
+GMM_DEPS_PYTHON="python3-numpy python3-scipy python3-sklearn python3-psycopg2 python3-psycopg python3-matplotlib python3-mpmath"
 
 _gmm_log() { echo "[gmm] $*" >&2; }
 
