@@ -73,7 +73,7 @@ FROM (SELECT gmm_stats_agg(gmm('{1}', '{0}', '{1}', 'spherical'), ARRAY[x]) AS s
 -- infinity say so instead of "became singular"
 SELECT gmm_fit(ARRAY[x]::float8[], 2) FROM (VALUES (1e200::float8), (-1e200), (3e200), (2e200), (1), (5)) v(x);
 SELECT gmm_fit(ARRAY[x * 1e155]::float8[], 2, '{"covariance_type":"diag"}') FROM generate_series(1, 20) x;
-SELECT gmm_fit(ARRAY[x]::float8[], 1e308, 2) FROM generate_series(1, 20) x;
+SELECT gmm_fit_weighted(ARRAY[x]::float8[], 1e308, 2) FROM generate_series(1, 20) x;
 
 -- defect 10: a model whose text or jsonb form could not be produced is
 -- refused when it is built (the binary form of this one is 92 MB, well under
