@@ -50,8 +50,10 @@ def reconnect():
             cur = conn.cursor()
             cur.execute("SET search_path = %s, public" % S)
             cur.execute("SET gmm.threads = 1")
+            time.sleep(0.2)  # a connection made just before the crash restart dies with it
+            cur.execute("SELECT 1")
             return
-        except psycopg2.OperationalError:
+        except (psycopg2.OperationalError, psycopg2.InterfaceError):
             time.sleep(1)
     print("cannot reconnect to the server")
     sys.exit(1)
