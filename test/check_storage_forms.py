@@ -272,7 +272,7 @@ AGG = {
     "gmm_stats_agg_w": "gmm_stats_agg({m}, {x}, {w})",
     "gmm_stats_merge": "gmm_stats_merge(gmm_stats_accum(NULL::gmm_stats, {m}, {x}))",
     "gmm_fit": "gmm_fit({x}, 2, '%s' ORDER BY t.id)" % FIT_OPTS,
-    "gmm_fit_w": "gmm_fit({x}, {w}, 2, '%s' ORDER BY t.id)" % FIT_OPTS,
+    "gmm_fit_w": "gmm_fit_weighted({x}, {w}, 2, '%s' ORDER BY t.id)" % FIT_OPTS,
 }
 AGG_NO_MODEL = ("gmm_fit", "gmm_fit_w")
 DIMS = "(SELECT array_agg(i) FROM generate_series(1, %d) i)" % D

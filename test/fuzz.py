@@ -149,7 +149,7 @@ MODEL_SQL = [
     "gmm('{0.4,0.6}', '{0,0,0, 1,2,3}', '{2,0.1,0,0.1,1,0,0,0,1}', 'tied')",
     "gmm('{1}', '{5}', '{0.01}', 'spherical')",
     "(SELECT gmm_fit(x, 2, '{\"seed\": 1}') FROM fz_pts)",
-    "(SELECT gmm_fit(x, w, 3, '{\"covariance_type\": \"diag\", \"seed\": 2}') FROM fz_pts)",
+    "(SELECT gmm_fit_weighted(x, w, 3, '{\"covariance_type\": \"diag\", \"seed\": 2}') FROM fz_pts)",
 ]
 models = [q("SELECT (%s)::text, (%s)::jsonb::text, gmm_send(%s)" % (s, s, s))[0] for s in MODEL_SQL]
 stats = [q("SELECT s::text, s::jsonb::text, gmm_stats_send(s) FROM (SELECT gmm_stats_agg(%s, x%s) s FROM fz_pts) a"
@@ -377,7 +377,7 @@ def one(path):
             if which == 0:
                 q("INSERT INTO fz_gmm SELECT gmm_fit(x, 2, %s::jsonb) FROM fz_pts", (inp,))
             elif which == 1:
-                q("INSERT INTO fz_gmm SELECT gmm_fit(x, w, 2, %s::jsonb) FROM fz_pts", (inp,))
+                q("INSERT INTO fz_gmm SELECT gmm_fit_weighted(x, w, 2, %s::jsonb) FROM fz_pts", (inp,))
             elif which == 2:
                 q("INSERT INTO fz_gmm SELECT gmm_train('fz_pts', 'x', 2, %s::jsonb)", (inp,))
             else:
