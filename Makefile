@@ -50,6 +50,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# The row E-step promises bit-stable statistics: no fused multiply-adds on any CPU.  (x86-64's
+# baseline has no FMA, so this changes nothing there; on aarch64, ppc64le or s390x it does.)
+src/kernel/estep.o: override CFLAGS += -ffp-contract=off
+
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@.tmp && mv $@.tmp $@
 

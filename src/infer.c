@@ -283,7 +283,7 @@ cond_whiten(const GmmCond *c, int j, const double *a, double *z)
  * Log posterior weights of the components given the observed values a:
  * logw[j] = log(w_j N(a | mu_A,j, S_AA,j)) normalised by log-sum-exp.  When
  * a is so far away that the densities overflow (or rounding could decide),
- * the exact path of prepare.c works on the observed block's factors, so
+ * the exact path of kernel/logpdf.c works on the observed block's factors, so
  * that the nearer component still gets the weight.
  */
 static void

@@ -182,7 +182,7 @@ PG_FUNCTION_INFO_V1(gmm_stats_accum);
  * (state gmm_stats, m gmm, x float8[] | real[] [, weight float8]).
  * In an aggregate the row is buffered in the state, which is updated in
  * place, and the buffered rows go through the blocked E-step under m when
- * the buffer is full or the state is read (see stats.h); called as a plain
+ * the buffer is full or the state is read (see stats_type.h); called as a plain
  * function, the E-step of the row is added to a copy of the state at once.
  * Rows with a NULL model, point or weight, and rows of weight 0, are
  * skipped.

@@ -24,7 +24,7 @@
 #define GMM_STATS_MASS_TOL	1e-6
 
 /* Number of float8 statistics after the embedded model */
-Size
+static Size
 gmm_stats_value_count(int cov_type, int k, int d)
 {
 	return add_size(add_size(k, mul_size(k, d)),
@@ -224,7 +224,7 @@ gmm_stats_settled(GmmStats *s)
 }
 
 /*
- * Point "view" at the sums inside s, so that the EM kernels of em.h read and
+ * Point "view" at the sums inside s, so that the EM kernels of kernel/suff.h read and
  * update them in place.  The scalar sums are copied: write them back with
  * s->sum_w = view->sum_w etc. after an update.
  */
@@ -243,7 +243,7 @@ gmm_stats_view(GmmStats *s, GmmSuff *view)
 }
 
 /* Error unless a and b hold statistics of the same model */
-void
+static void
 gmm_stats_check_same_model(const GmmStats *a, const GmmStats *b)
 {
 	if (a->cov_type != b->cov_type)

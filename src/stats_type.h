@@ -76,13 +76,11 @@ typedef struct GmmStats
 #define PG_GETARG_GMM_STATS_SETTLED(n) gmm_stats_settled(PG_GETARG_GMM_STATS_P(n))
 
 /* stats_type.c */
-extern Size gmm_stats_value_count(int cov_type, int k, int d);
 extern Size gmm_stats_size(const Gmm *m);
 extern uint64 gmm_stats_fingerprint(const Gmm *m);
 extern GmmStats *gmm_stats_alloc(const Gmm *m, uint64 fingerprint);
 extern GmmStats *gmm_stats_copy(const GmmStats *s);
 extern void gmm_stats_view(GmmStats *s, GmmSuff *view);
-extern void gmm_stats_check_same_model(const GmmStats *a, const GmmStats *b);
 extern Size gmm_stats_base_size(const GmmStats *s);
 extern int	gmm_stats_capacity(const GmmStats *s);
 extern GmmStats *gmm_stats_resize(const GmmStats *s, int capacity);

@@ -29,11 +29,12 @@ gmm_packed_update(double *restrict s2, const double *restrict diff, double g, in
 
 /*
  * The E-step of a few rows, one at a time (gmm_em_step's transition adds
- * one row per call), and of all rows on CPUs without AVX2: the point's weighted log-densities, responsibilities
- * from one exp per component (g_j = w e_j / sum e, e_j = exp(lp_j - max)),
- * and the statistics updated in loops the compiler vectorises (built for
- * the baseline instruction set only: no fused multiply-adds, so that a
- * row's statistics keep the bits they always had).
+ * one row per call), and of all rows on CPUs without AVX2: the point's
+ * weighted log-densities, responsibilities from one exp per component
+ * (g_j = w e_j / sum e, e_j = exp(lp_j - max)), and the statistics updated
+ * in loops the compiler vectorises (built with -ffp-contract=off, see the
+ * Makefile, and without target_clones: no fused multiply-adds on any CPU,
+ * so that a row's statistics keep the bits they always had).
  */
 void
 gmm_estep_rows(const GmmPrepared *p, const double *X, const double *w,

@@ -184,8 +184,12 @@ scan_new_row(const GmmRows *rows, const double *centers, int m,
 	return -1;
 }
 
-/* Greedy weighted k-means++ seeding */
-void
+/*
+ * Greedy k-means++ seeding (each new centre is the best of 2 + ln k
+ * candidates drawn with probability proportional to weight times squared
+ * distance): k distinct rows into centers (k x d).  Needs k distinct rows.
+ */
+static void
 gmm_kmeanspp(const GmmRows *rows, int k, pg_prng_state *rng, double *centers)
 {
 	int			d = rows->d;
@@ -252,7 +256,7 @@ gmm_kmeanspp(const GmmRows *rows, int k, pg_prng_state *rng, double *centers)
 }
 
 /* k distinct rows drawn with probability proportional to weight */
-void
+static void
 gmm_random_rows(const GmmRows *rows, int k, pg_prng_state *rng,
 				double *centers)
 {
@@ -278,8 +282,8 @@ gmm_random_rows(const GmmRows *rows, int k, pg_prng_state *rng,
 	}
 }
 
-/* Nearest centre of every row; returns the weighted inertia */
-double
+/* nearest centre of every row into labels (n); returns the weighted inertia */
+static double
 gmm_assign_labels(const GmmRows *rows, int k, const double *centers,
 				  int32 *labels)
 {
@@ -327,8 +331,14 @@ mean_variance(const GmmRows *rows)
 	return v / rows->sum_w / d;
 }
 
-/* Lloyd's k-means from the given centres */
-int
+/*
+ * Lloyd's k-means from centers (updated in place) until the labels stop
+ * changing, the centres move less than 1e-4 times the mean variance of the
+ * data, or max_iter iterations; an empty cluster is moved to the row
+ * farthest from its centre.  Leaves the final labels; returns the
+ * iterations run.
+ */
+static int
 gmm_kmeans_lloyd(const GmmRows *rows, int k, double *centers, int32 *labels,
 				 int max_iter)
 {
@@ -418,8 +428,14 @@ gmm_kmeans_lloyd(const GmmRows *rows, int k, double *centers, int32 *labels,
 	return Min(iter, max_iter);
 }
 
-/* The model of a hard assignment */
-Gmm *
+/*
+ * The model of a hard assignment: weights from the cluster masses, means
+ * (the cluster means, or "centers" when not NULL), covariances about the
+ * means plus reg_covar on the diagonal.  An empty cluster gets the mass of
+ * one average row and the covariance of all the rows.  Not validated: a
+ * covariance may be singular when reg_covar is 0.
+ */
+static Gmm *
 gmm_model_from_labels(const GmmRows *rows, int k, int cov_type,
 					  const int32 *labels, const double *centers,
 					  double reg_covar)

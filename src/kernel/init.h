@@ -70,43 +70,6 @@ gmm_row_canonical_zeros(double *x, int d)
 extern int64 gmm_count_distinct_rows(const GmmRows *rows, int64 limit);
 
 /*
- * Greedy k-means++ seeding (each new centre is the best of 2 + ln k
- * candidates drawn with probability proportional to weight times squared
- * distance): k distinct rows into centers (k x d).  Needs k distinct rows.
- */
-extern void gmm_kmeanspp(const GmmRows *rows, int k, pg_prng_state *rng,
-						 double *centers);
-
-/* k distinct rows drawn with probability proportional to weight */
-extern void gmm_random_rows(const GmmRows *rows, int k, pg_prng_state *rng,
-							double *centers);
-
-/* nearest centre of every row into labels (n); returns the weighted inertia */
-extern double gmm_assign_labels(const GmmRows *rows, int k,
-								const double *centers, int32 *labels);
-
-/*
- * Lloyd's k-means from centers (updated in place) until the labels stop
- * changing, the centres move less than 1e-4 times the mean variance of the
- * data, or max_iter iterations; an empty cluster is moved to the row
- * farthest from its centre.  Leaves the final labels; returns the
- * iterations run.
- */
-extern int	gmm_kmeans_lloyd(const GmmRows *rows, int k, double *centers,
-							 int32 *labels, int max_iter);
-
-/*
- * The model of a hard assignment: weights from the cluster masses, means
- * (the cluster means, or "centers" when not NULL), covariances about the
- * means plus reg_covar on the diagonal.  An empty cluster gets the mass of
- * one average row and the covariance of all the rows.  Not validated: a
- * covariance may be singular when reg_covar is 0.
- */
-extern Gmm *gmm_model_from_labels(const GmmRows *rows, int k, int cov_type,
-								  const int32 *labels, const double *centers,
-								  double reg_covar);
-
-/*
  * The initial model with k components for a run of EM, following
  * opts->init, then replacing weights and covariances by those given in the
  * options (already checked by gmm_fit_options_check_dimension).  Needs at

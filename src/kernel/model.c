@@ -53,7 +53,7 @@ gmm_value_count(int cov_type, int k, int d)
  * jsonb containers are limited to 256 MB) of a value holding n floats in
  * n_arrays JSON arrays fit PostgreSQL's limits?  1024 bytes cover the keys.
  */
-bool
+static bool
 gmm_forms_fit(Size n, Size n_arrays)
 {
 	double		text = 1024.0 + 25.0 * n + 2.0 * n_arrays,
@@ -86,7 +86,7 @@ gmm_array_count(int cov_type, int k, int d)
  * the 1 GB varlena limit or whose text or jsonb form could pass theirs
  * (so that every model that exists can be printed, dumped and cast)
  */
-Size
+static Size
 gmm_size(int cov_type, int k, int d)
 {
 	Size		sz,

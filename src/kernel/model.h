@@ -34,7 +34,7 @@
 /*
  * about the most float8 values a model holds (weights, means and
  * covariances): the jsonb form's 256 MB at 24 bytes per value; the exact
- * test is gmm_forms_fit
+ * test is gmm_forms_fit (kernel/model.c)
  */
 #define GMM_MAX_VALUES		11000000
 /* the largest jsonb container: JENTRY_OFFLENMASK (checked in gmm_io.c) */
@@ -129,8 +129,6 @@ typedef struct GmmProblem
  */
 extern Size gmm_cov_count(int cov_type, int k, int d);
 extern Size gmm_value_count(int cov_type, int k, int d);
-extern Size gmm_size(int cov_type, int k, int d);
-extern bool gmm_forms_fit(Size n, Size n_arrays);
 extern void gmm_check_shape(int k, int d);
 extern Gmm *gmm_alloc(int cov_type, int k, int d);
 extern void gmm_validate(const Gmm *m);
