@@ -12,7 +12,7 @@ EXTENSION = gmm
 EXTVERSION = 0.2.0
 
 MODULE_big = gmm
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/kernel/*.c)))
 
 # The install script is assembled from one SQL source per area, in this order.
 # Listed explicitly: a missing part stops the build ("No rule to make target").
@@ -49,6 +49,10 @@ EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)-$(EXTVERSION).tar.gz
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The row E-step promises bit-stable statistics: no fused multiply-adds on any CPU.  (x86-64's
+# baseline has no FMA, so this changes nothing there; on aarch64, ppc64le or s390x it does.)
+src/kernel/estep.o: override CFLAGS += -ffp-contract=off
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@.tmp && mv $@.tmp $@

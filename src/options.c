@@ -1,14 +1,15 @@
 /*
  * options.c
  *	  Reading the jsonb options of the fitting functions into a
- *	  GmmFitOptions (see options.h for the API and docs/fit.md for the
- *	  user-facing table).
+ *	  GmmFitOptions (see options.h for the API and the README's options
+ *	  table for the user-facing one).
  */
 #include "postgres.h"
 
 #include <float.h>
 #include <math.h>
 
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -25,7 +26,24 @@ static const char *const known_keys[] = {
 	"shrinkage"
 };
 
-#define VALID_KEYS "covariance_type, max_iter, tol, reg_covar, n_init, init, means, weights, covariances, seed, max_tries, verbose, k_max, criterion, shrinkage"
+/* The known keys as "a, b, c", for the unknown-key hint (built once) */
+static const char *
+known_keys_text(void)
+{
+	static char *text = NULL;
+
+	if (text == NULL)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		for (int i = 0; i < (int) lengthof(known_keys); i++)
+			appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", known_keys[i]);
+		text = MemoryContextStrdup(TopMemoryContext, buf.data);
+		pfree(buf.data);
+	}
+	return text;
+}
 
 /* Is key one of the options read here? */
 static bool
@@ -56,34 +74,6 @@ is_listed_key(const char *key, const char *list)
 	return false;
 }
 
-/* Set every option to its default */
-void
-gmm_fit_options_init(GmmFitOptions *opts)
-{
-	memset(opts, 0, sizeof(GmmFitOptions));
-	opts->cov_type = GMM_COV_FULL;
-	opts->max_iter = GMM_DEFAULT_MAX_ITER;
-	opts->tol = GMM_DEFAULT_TOL;
-	opts->reg_covar = GMM_DEFAULT_REG_COVAR;
-	opts->n_init = GMM_DEFAULT_N_INIT;
-	opts->init = GMM_INIT_KMEANS;
-	opts->init_set = false;
-	opts->seed = GMM_DEFAULT_SEED;
-	opts->max_tries = GMM_DEFAULT_MAX_TRIES;
-	opts->verbose = false;
-	opts->criterion = GMM_CRITERION_BIC;
-	opts->k_min = 1;
-	opts->k_max = 1;
-}
-
-/* Name of an init method */
-const char *
-gmm_init_method_name(int init)
-{
-	if (init < 0 || init >= (int) lengthof(init_names))
-		elog(ERROR, "unknown init method %d", init);
-	return init_names[init];
-}
 
 /* The JSON type of a value, for messages */
 static const char *
@@ -170,7 +160,7 @@ gmm_option_int(const char *caller, const char *key, const JsonbValue *v,
 }
 
 /* A 64-bit integer option (the seed) */
-int64
+static int64
 gmm_option_int64(const char *caller, const char *key, const JsonbValue *v)
 {
 	double		x = option_integral(caller, key, v);
@@ -184,7 +174,7 @@ gmm_option_int64(const char *caller, const char *key, const JsonbValue *v)
 }
 
 /* A number option within [min, max] */
-double
+static double
 gmm_option_double(const char *caller, const char *key, const JsonbValue *v,
 				  double min, double max)
 {
@@ -201,7 +191,7 @@ gmm_option_double(const char *caller, const char *key, const JsonbValue *v,
 }
 
 /* A boolean option */
-bool
+static bool
 gmm_option_bool(const char *caller, const char *key, const JsonbValue *v)
 {
 	if (v->type != jbvBool)
@@ -343,14 +333,14 @@ gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
 		if (strcmp(key, "covariance_type") == 0)
 		{
 			char	   *s = gmm_option_string(caller, key, &v);
+			int			t = gmm_cov_type_from_name(s);
 
-			if (strcmp(s, "full") != 0 && strcmp(s, "diag") != 0 &&
-				strcmp(s, "spherical") != 0 && strcmp(s, "tied") != 0)
+			if (t < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("%s option \"covariance_type\" is \"%s\", which is not a covariance type", caller, s),
-						 errhint("Use one of \"full\", \"diag\", \"spherical\" or \"tied\".")));
-			opts->cov_type = gmm_parse_cov_type(s);
+						 errhint(GMM_COV_TYPE_HINT)));
+			opts->cov_type = t;
 		}
 		else if (strcmp(key, "max_iter") == 0)
 			opts->max_iter = gmm_option_int(caller, key, &v, 0, PG_INT32_MAX);
@@ -429,7 +419,7 @@ gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown %s option \"%s\"", caller, key),
-					 errhint("Valid options are: %s%s%s.", VALID_KEYS,
+					 errhint("Valid options are: %s%s%s.", known_keys_text(),
 							 hook_keys ? ", " : "", hook_keys ? hook_keys : "")));
 	}
 

@@ -18,8 +18,8 @@
 #include "utils/array.h"
 
 #include "gmm.h"
-#include "infer.h"
-#include "linalg.h"
+#include "kernel/special.h"
+#include "kernel/linalg.h"
 
 typedef struct SampleState
 {

@@ -1,5 +1,5 @@
 /*
- * linalg.c
+ * kernel/linalg.c
  *	  Dense linear algebra helpers (Cholesky, triangular solves, symmetric
  *	  eigen-decomposition) over row-major arrays, via LAPACKE and CBLAS.
  */
@@ -9,7 +9,7 @@
 #include <lapacke.h>
 #include <cblas.h>
 
-#include "linalg.h"
+#include "kernel/linalg.h"
 
 /* In-place lower Cholesky; returns 0 or the failing minor's order */
 int
@@ -52,33 +52,6 @@ gmm_forward_solve(const double *L, int d, const double *b, double *y)
 			s -= row[j] * y[j];
 		y[i] = s / row[i];
 	}
-}
-
-/* Solve L^T y = b by backward substitution */
-void
-gmm_backward_solve(const double *L, int d, const double *b, double *y)
-{
-	if (y != b)
-		memcpy(y, b, sizeof(double) * d);
-	for (int i = d - 1; i >= 0; i--)
-	{
-		double		s = y[i] / L[(size_t) i * d + i];
-
-		y[i] = s;
-		for (int j = 0; j < i; j++)
-			y[j] -= L[(size_t) i * d + j] * s;
-	}
-}
-
-/* Solve (L L^T) X = B in place */
-void
-gmm_chol_solve(const double *L, int d, double *B, int nrhs)
-{
-	lapack_int	info;
-
-	info = LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'L', d, nrhs, L, d, B, nrhs);
-	if (info != 0)
-		elog(ERROR, "dpotrs failed: %d", (int) info);
 }
 
 /* Eigen-decomposition of a symmetric matrix */

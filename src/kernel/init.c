@@ -1,5 +1,5 @@
 /*
- * init.c
+ * kernel/init.c
  *	  Initial models for EM: greedy weighted k-means++ seeding, Lloyd's
  *	  k-means, random distinct rows, given means, and the parameters of a
  *	  hard assignment of the rows (see init.h).
@@ -13,7 +13,10 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#include "init.h"
+#include "kernel/init.h"
+
+/* working memory per row during the fit (k-means++ distances, labels) */
+#define FIT_WORK_BYTES_PER_ROW	(sizeof(double) + sizeof(int32))
 
 #define LLOYD_DEFAULT_MAX_ITER	300
 #define LLOYD_TOL				1e-4
@@ -40,6 +43,24 @@ sqdist(const double *a, const double *b, int d)
 		s += t * t;
 	}
 	return s;
+}
+
+/* Index of the centre nearest to x (the first on ties); its squared distance into *dist */
+static inline int
+nearest_center(const double *x, const double *centers, int k, int d, double *dist)
+{
+	double		best = INFINITY;
+	int			bj = 0;
+
+	for (int j = 0; j < k; j++)
+	{
+		double		t = sqdist(x, centers + (Size) j * d, d);
+
+		if (t < best)
+			best = t, bj = j;
+	}
+	*dist = best;
+	return bj;
 }
 
 /* pointer to row r */
@@ -163,8 +184,12 @@ scan_new_row(const GmmRows *rows, const double *centers, int m,
 	return -1;
 }
 
-/* Greedy weighted k-means++ seeding */
-void
+/*
+ * Greedy k-means++ seeding (each new centre is the best of 2 + ln k
+ * candidates drawn with probability proportional to weight times squared
+ * distance): k distinct rows into centers (k x d).  Needs k distinct rows.
+ */
+static void
 gmm_kmeanspp(const GmmRows *rows, int k, pg_prng_state *rng, double *centers)
 {
 	int			d = rows->d;
@@ -231,7 +256,7 @@ gmm_kmeanspp(const GmmRows *rows, int k, pg_prng_state *rng, double *centers)
 }
 
 /* k distinct rows drawn with probability proportional to weight */
-void
+static void
 gmm_random_rows(const GmmRows *rows, int k, pg_prng_state *rng,
 				double *centers)
 {
@@ -257,8 +282,8 @@ gmm_random_rows(const GmmRows *rows, int k, pg_prng_state *rng,
 	}
 }
 
-/* Nearest centre of every row; returns the weighted inertia */
-double
+/* nearest centre of every row into labels (n); returns the weighted inertia */
+static double
 gmm_assign_labels(const GmmRows *rows, int k, const double *centers,
 				  int32 *labels)
 {
@@ -268,19 +293,11 @@ gmm_assign_labels(const GmmRows *rows, int k, const double *centers,
 	for (int64 r = 0; r < rows->n; r++)
 	{
 		const double *x = row_at(rows, r);
-		double		best = INFINITY;
-		int			bj = 0;
+		double		best;
 
 		if ((r & 1023) == 1023)
 			CHECK_FOR_INTERRUPTS();
-		for (int j = 0; j < k; j++)
-		{
-			double		t = sqdist(x, centers + (Size) j * d, d);
-
-			if (t < best)
-				best = t, bj = j;
-		}
-		labels[r] = bj;
+		labels[r] = nearest_center(x, centers, k, d, &best);
 		inertia += gmm_row_weight(rows, r) * best;
 	}
 	return inertia;
@@ -314,8 +331,14 @@ mean_variance(const GmmRows *rows)
 	return v / rows->sum_w / d;
 }
 
-/* Lloyd's k-means from the given centres */
-int
+/*
+ * Lloyd's k-means from centers (updated in place) until the labels stop
+ * changing, the centres move less than 1e-4 times the mean variance of the
+ * data, or max_iter iterations; an empty cluster is moved to the row
+ * farthest from its centre.  Leaves the final labels; returns the
+ * iterations run.
+ */
+static int
 gmm_kmeans_lloyd(const GmmRows *rows, int k, double *centers, int32 *labels,
 				 int max_iter)
 {
@@ -388,18 +411,12 @@ gmm_kmeans_lloyd(const GmmRows *rows, int k, double *centers, int32 *labels,
 		for (int64 r = 0; r < rows->n; r++)
 		{
 			const double *x = row_at(rows, r);
-			double		best = INFINITY;
-			int			bj = 0;
+			double		best;
+			int			bj;
 
 			if ((r & 1023) == 1023)
 				CHECK_FOR_INTERRUPTS();
-			for (int j = 0; j < k; j++)
-			{
-				double		t = sqdist(x, centers + (Size) j * d, d);
-
-				if (t < best)
-					best = t, bj = j;
-			}
+			bj = nearest_center(x, centers, k, d, &best);
 			if (labels[r] != bj)
 				changed++, labels[r] = bj;
 		}
@@ -411,8 +428,14 @@ gmm_kmeans_lloyd(const GmmRows *rows, int k, double *centers, int32 *labels,
 	return Min(iter, max_iter);
 }
 
-/* The model of a hard assignment */
-Gmm *
+/*
+ * The model of a hard assignment: weights from the cluster masses, means
+ * (the cluster means, or "centers" when not NULL), covariances about the
+ * means plus reg_covar on the diagonal.  An empty cluster gets the mass of
+ * one average row and the covariance of all the rows.  Not validated: a
+ * covariance may be singular when reg_covar is 0.
+ */
+static Gmm *
 gmm_model_from_labels(const GmmRows *rows, int k, int cov_type,
 					  const int32 *labels, const double *centers,
 					  double reg_covar)
@@ -596,4 +619,50 @@ gmm_init_model(const GmmRows *rows, int k, const GmmFitOptions *opts,
 	pfree(centers);
 	pfree(labels);
 	return m;
+}
+
+/* Bytes gmm.fit_memory_limit charges per row held in memory */
+Size
+gmm_fit_row_bytes(int d, bool weighted)
+{
+	return add_size(mul_size(sizeof(double), d),
+					(weighted ? sizeof(double) : 0) + FIT_WORK_BYTES_PER_ROW);
+}
+
+/*
+ * The largest k the rows allow: errors out when they hold fewer than
+ * opts->k_min distinct rows, else opts->k_max capped at the distinct rows
+ * (a NOTICE when opts->verbose).  sample_of > 0 words the messages for
+ * gmm_train's sample of that many source rows; 0 for rows that are the
+ * whole input.
+ */
+int
+gmm_k_max_for_rows(const GmmRows *rows, const GmmFitOptions *opts,
+				   const char *caller, int64 sample_of)
+{
+	int			k_min = opts->k_min,
+				k_max = opts->k_max;
+	int64		distinct = gmm_count_distinct_rows(rows, k_max);
+
+	if (distinct < k_min)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s: fewer distinct rows (" INT64_FORMAT ") than components (%d)%s",
+						caller, distinct, k_min, sample_of ? " in the sample" : ""),
+				 sample_of ?
+				 errdetail("The sample holds " INT64_FORMAT " of the " INT64_FORMAT " rows of the source.",
+						   rows->n, sample_of) :
+				 errdetail("The input has " INT64_FORMAT " rows.", rows->n),
+				 sample_of ?
+				 errhint("Use fewer components, or a larger \"sample_size\" if the source has more distinct rows.") :
+				 errhint("Use fewer components, or fit more data.")));
+	if (distinct < k_max)
+	{
+		if (opts->verbose)
+			ereport(NOTICE,
+					(errmsg("%s: only " INT64_FORMAT " distinct rows%s: fitting k from %d to " INT64_FORMAT,
+							caller, distinct, sample_of ? " in the sample" : "", k_min, distinct)));
+		k_max = (int) distinct;
+	}
+	return k_max;
 }

@@ -1,25 +1,271 @@
 /*
- * prepare.c
- *	  Models made ready for scoring (log weights, Cholesky factors, inverse
- *	  standard deviations), the per-query cache of them in fn_extra, and the
- *	  per-point log-density kernels in log space.
+ * kernel/logpdf.c
+ *	  Prepared models (log weights, Cholesky factors, inverse standard
+ *	  deviations) and the per-point log-density kernels in log space, with
+ *	  an exact long-double path for points far from every component.
+ *
+ *	  The first half is the vectorised per-point kernel.  Scoring one point
+ *	  is a short forward substitution per component whose steps wait on each
+ *	  other; computing four components per vector register (two registers
+ *	  side by side) removes both the waiting and the divisions.  For that the
+ *	  model is laid out component-minor once:
+ *		mu[i][j]		means
+ *		lt[i][t][j]		full/tied: L_j[i][t] for t < i, 1 / L_j[i][i] at t = i
+ *		is[i][j]		diag/spherical: 1 / sigma_ji
+ *	  with j padded to a multiple of four (padding components are never
+ *	  stored to out).  Per component the operations and their order are
+ *	  those of the one-at-a-time loop in gmm_mahalanobis_sq below, except
+ *	  that the diagonal is multiplied by its reciprocal instead of divided by.
+ *
+ *	  The layout is allocated in the prepared model's memory context and
+ *	  hangs off the prepared model itself (GmmPrepared.vec), so that it
+ *	  lives and dies with the model and is never found for another one.
+ *	  Only that half is built with no-trapping-math.
  */
 #include "postgres.h"
 
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize ("no-trapping-math")
+#endif
+
 #include <math.h>
 
-#include "access/detoast.h"
-#include "fmgr.h"
-#include "nodes/pg_list.h"
-#include "nodes/primnodes.h"
-#include "storage/proc.h"
 #include "utils/memutils.h"
 
-#include "gmm.h"
-#include "linalg.h"
-#include "logpdf.h"
+#include "kernel/linalg.h"
+#include "kernel/logpdf.h"
+#include "kernel/vecmath.h"
 
-#define LOG_2PI 1.8378770664093454836
+/* models whose layout would take more doubles than this are not cached */
+#define GMM_VEC_MAX_VALUES	(1 << 20)
+
+typedef struct GmmVecModel
+{
+	int			kp;				/* k rounded up to a multiple of 4 */
+	double	   *mu;				/* d x kp */
+	double	   *lt;				/* full/tied: d x d x kp, else NULL */
+	double	   *is;				/* diag/spherical: d x kp, else NULL */
+	double	   *z;				/* d x kp scratch */
+	double	   *e;				/* kp scratch */
+} GmmVecModel;
+
+/* Build the component-minor layout of p in p's memory context */
+static GmmVecModel *
+gmm_vec_build(const GmmPrepared *p)
+{
+	int			k = p->k,
+				d = p->d,
+				kp = (k + 3) & ~3;
+	GmmVecModel *v = MemoryContextAllocZero(p->cxt, sizeof(GmmVecModel));
+
+	v->kp = kp;
+	v->mu = MemoryContextAllocZero(p->cxt, sizeof(double) * d * kp);
+	v->z = MemoryContextAllocZero(p->cxt, sizeof(double) * d * kp);
+	v->e = MemoryContextAllocZero(p->cxt, sizeof(double) * kp);
+	for (int j = 0; j < k; j++)
+		for (int i = 0; i < d; i++)
+			v->mu[i * kp + j] = p->means[(Size) j * d + i];
+	if (p->chol != NULL)
+	{
+		v->lt = MemoryContextAllocZero(p->cxt, sizeof(double) * d * d * kp);
+		for (int j = 0; j < kp; j++)
+		{
+			const double *L = p->chol + Min(j, k - 1) * p->chol_stride;
+
+			for (int i = 0; i < d; i++)
+			{
+				for (int t = 0; t < i; t++)
+					v->lt[((Size) i * d + t) * kp + j] = (j < k) ? L[(Size) i * d + t] : 0.0;
+				v->lt[((Size) i * d + i) * kp + j] = (j < k) ? 1.0 / L[(Size) i * d + i] : 1.0;
+			}
+		}
+	}
+	else
+	{
+		v->is = MemoryContextAllocZero(p->cxt, sizeof(double) * d * kp);
+		for (int j = 0; j < kp; j++)
+			for (int i = 0; i < d; i++)
+				v->is[i * kp + j] = (j < k) ? p->inv_std[(Size) j * d + i] : 1.0;
+	}
+	return v;
+}
+
+/*
+ * The layout of p, built on first use; NULL for too large models.  The
+ * prepared model is const to its users; its layout is a cache in it.
+ */
+static GmmVecModel *
+gmm_vec_lookup(const GmmPrepared *p)
+{
+	int			kp = (p->k + 3) & ~3;
+	double		values = (double) kp * p->d * ((p->chol != NULL) ? p->d + 2 : 3);
+
+	if (p->vec != NULL)
+		return p->vec;
+	if (values > GMM_VEC_MAX_VALUES)
+		return NULL;
+	((GmmPrepared *) p)->vec = gmm_vec_build(p);
+	return p->vec;
+}
+
+/*
+ * Full/tied: |z|^2 for components j0..j0+3 (and j0+4..j0+7 when "two"),
+ * z = L^-1 (x - mu), into q.
+ */
+static pg_attribute_always_inline void
+gmm_vec_full(const GmmVecModel *v, int d, int j0, bool two,
+			 const double *x, double *q)
+{
+	int			kp = v->kp;
+	double	   *z = v->z;
+	gmm_v4		qa = {0},
+				qb = {0};
+
+	for (int i = 0; i < d; i++)
+	{
+		const double *lrow = v->lt + (Size) i * d * kp + j0;
+		const double *m = v->mu + (Size) i * kp + j0;
+		gmm_v4		sa = x[i] - GMM_V4(m),
+					sb = {0};
+
+		if (two)
+		{
+			sb = x[i] - GMM_V4(m + 4);
+			for (int t = 0; t < i; t++)
+			{
+				sa -= GMM_V4(lrow + (Size) t * kp) * GMM_V4(z + (Size) t * kp + j0);
+				sb -= GMM_V4(lrow + (Size) t * kp + 4) * GMM_V4(z + (Size) t * kp + j0 + 4);
+			}
+			sb *= GMM_V4(lrow + (Size) i * kp + 4);
+			GMM_V4_STORE(z + (Size) i * kp + j0 + 4, sb);
+			qb += sb * sb;
+		}
+		else
+			for (int t = 0; t < i; t++)
+				sa -= GMM_V4(lrow + (Size) t * kp) * GMM_V4(z + (Size) t * kp + j0);
+		sa *= GMM_V4(lrow + (Size) i * kp);
+		GMM_V4_STORE(z + (Size) i * kp + j0, sa);
+		qa += sa * sa;
+	}
+	GMM_V4_STORE(q, qa);
+	GMM_V4_STORE(q + 4, qb);
+}
+
+/* Diag/spherical: the same with z_i = (x_i - mu_i) / sigma_i */
+static pg_attribute_always_inline void
+gmm_vec_diag(const GmmVecModel *v, int d, int j0, bool two,
+			 const double *x, double *q)
+{
+	int			kp = v->kp;
+	gmm_v4		qa = {0},
+				qb = {0};
+
+	for (int i = 0; i < d; i++)
+	{
+		const double *m = v->mu + (Size) i * kp + j0;
+		const double *s = v->is + (Size) i * kp + j0;
+		gmm_v4		ta = (x[i] - GMM_V4(m)) * GMM_V4(s);
+
+		qa += ta * ta;
+		if (two)
+		{
+			gmm_v4		tb = (x[i] - GMM_V4(m + 4)) * GMM_V4(s + 4);
+
+			qb += tb * tb;
+		}
+	}
+	GMM_V4_STORE(q, qa);
+	GMM_V4_STORE(q + 4, qb);
+}
+
+/*
+ * The kernel over all components, built for several instruction sets:
+ * out[j] for every component; with ll, also log p(x) = log sum exp out[j]
+ * into *ll and, with e, exp(out[j] - max) into e (k values).
+ */
+GMM_MULTIARCH static void
+gmm_vec_run(const GmmPrepared *p, const GmmVecModel *v, const double *x,
+			double *out, double *ll, double *e)
+{
+	int			k = p->k,
+				d = p->d;
+	double		q[8];
+	double		mx = -INFINITY,
+				sum = 0.0;
+	double	   *ev = v->e;
+
+	for (int j0 = 0; j0 < k; j0 += 8)
+	{
+		bool		two = (j0 + 4 < k);
+
+		if (v->lt)
+			gmm_vec_full(v, d, j0, two, x, q);
+		else
+			gmm_vec_diag(v, d, j0, two, x, q);
+		for (int a = 0; a < 8 && j0 + a < k; a++)
+			out[j0 + a] = p->log_norm[j0 + a] - 0.5 * q[a];
+	}
+	if (ll == NULL)
+		return;
+	for (int j = 0; j < k; j++)
+		mx = (out[j] > mx) ? out[j] : mx;
+	if (isinf(mx))
+	{
+		/* all -inf (or a +inf): as gmm_logsumexp */
+		*ll = mx;
+		if (e)
+			memset(e, 0, sizeof(double) * k);
+		return;
+	}
+	/* libm's exp: a few short latency chains beat a long vector polynomial */
+	for (int j = 0; j < k; j++)
+	{
+		ev[j] = exp(out[j] - mx);
+		sum += ev[j];
+	}
+	*ll = mx + log(sum);
+	if (e)
+		memcpy(e, ev, sizeof(double) * k);
+}
+
+/*
+ * out[j] = log w_j + log N(x | mu_j, Sigma_j); false (and nothing written)
+ * for models too large for the cached layout, and on CPUs without AVX2
+ * (see gmm_fast_vectors).  Calling thread only.
+ */
+static bool
+gmm_logpdfs_vec(const GmmPrepared *p, const double *x, double *out)
+{
+	GmmVecModel *v;
+
+	if (!gmm_fast_vectors() || (v = gmm_vec_lookup(p)) == NULL)
+		return false;
+	gmm_vec_run(p, v, x, out, NULL, NULL);
+	return true;
+}
+
+/* log p(x) into *ll as well (and e), or false for too large models */
+bool
+gmm_point_logpdf_vec(const GmmPrepared *p, const double *x, double *lp,
+					 double *ll, double *e)
+{
+	GmmVecModel *v;
+
+	if (!gmm_fast_vectors() || (v = gmm_vec_lookup(p)) == NULL)
+		return false;
+	gmm_vec_run(p, v, x, lp, ll, e);
+	return true;
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+
+/* ---------------------------------------------------------------------
+ * Prepared models and the one-component-at-a-time kernels
+ * ---------------------------------------------------------------------
+ */
 
 /* Factorise a validated model into cxt */
 GmmPrepared *
@@ -64,7 +310,7 @@ gmm_prepare(const Gmm *m, MemoryContext cxt)
 								 errmsg("covariance matrix of component %d is not positive definite", j + 1)));
 				}
 				for (int j = 0; j < k; j++)
-					p->log_norm[j] = log(w[j]) - 0.5 * d * LOG_2PI
+					p->log_norm[j] = log(w[j]) - 0.5 * d * GMM_LOG_2PI
 						- 0.5 * gmm_chol_logdet(p->chol + j * p->chol_stride, d);
 				break;
 			}
@@ -82,175 +328,12 @@ gmm_prepare(const Gmm *m, MemoryContext cxt)
 					p->inv_std[(Size) j * d + i] = 1.0 / sqrt(v);
 					logdet += log(v);
 				}
-				p->log_norm[j] = log(w[j]) - 0.5 * d * LOG_2PI - 0.5 * logdet;
+				p->log_norm[j] = log(w[j]) - 0.5 * d * GMM_LOG_2PI - 0.5 * logdet;
 			}
 			break;
 	}
 	MemoryContextSwitchTo(old);
 	return p;
-}
-
-/*
- * Per-call-site cache: for each model argument position, the last few
- * distinct models seen (a GROUP BY may interleave rows of several models).
- *
- * An entry is found again only from the argument's own bytes, never from
- * where the call comes from: PL/pgSQL, SQL functions and prepared
- * statements evaluate the same expression (and so the same fn_extra) with
- * a different value in the same Param from call to call.  Only a Const
- * argument (or an aggregate's PARAM_EXTERN one) is looked at once.
- */
-#define GMM_CACHE_SLOTS		2
-#define GMM_CACHE_ENTRIES	8
-
-typedef struct GmmCacheEntry
-{
-	GmmPrepared *prep;
-	struct varlena *key;		/* the bytes the entry is found by */
-	LocalTransactionId lxid;	/* on-disk TOAST pointer keys: valid in this
-								 * transaction only */
-} GmmCacheEntry;
-
-typedef struct GmmCacheSlot
-{
-	bool		is_const;		/* the argument cannot change (arg_is_const) */
-	int			last;			/* entry of the last hit or miss */
-	int			next;			/* entry to replace on a miss */
-	GmmCacheEntry entry[GMM_CACHE_ENTRIES];
-} GmmCacheSlot;
-
-typedef struct GmmCache
-{
-	GmmCacheSlot slot[GMM_CACHE_SLOTS];
-} GmmCache;
-
-/*
- * Is argument argno the same value for every call through this FmgrInfo?
- * For a plain function only a Const in the call's own expression is: a
- * Param, even PARAM_EXTERN, is not, since PL/pgSQL evaluates a simple
- * expression again and again with the same expression state (and so the
- * same fn_extra) while its variables change.  For an aggregate's
- * transition function (argument 0 is the state) look at the Aggref's
- * argument: there a PARAM_EXTERN is fixed too, because an aggregate is
- * never part of a PL/pgSQL simple expression and every other new set of
- * parameter values (EXECUTE, SPI, a cursor, an SQL function's call) comes
- * with a new executor state.
- */
-static bool
-arg_is_const(FunctionCallInfo fcinfo, int argno)
-{
-	Node	   *expr = fcinfo->flinfo->fn_expr;
-	List	   *args;
-
-	if (AggCheckCallContext(fcinfo, NULL))
-	{
-		Aggref	   *aggref = AggGetAggref(fcinfo);
-		Node	   *e;
-
-		if (aggref == NULL || argno < 1 || argno > list_length(aggref->args) ||
-			aggref->aggdistinct != NIL)
-			return false;
-		e = (Node *) ((TargetEntry *) list_nth(aggref->args, argno - 1))->expr;
-		return IsA(e, Const) ||
-			(IsA(e, Param) && ((Param *) e)->paramkind == PARAM_EXTERN);
-	}
-	if (expr == NULL)
-		return false;
-	if (IsA(expr, FuncExpr))
-		args = ((FuncExpr *) expr)->args;
-	else if (IsA(expr, OpExpr))
-		args = ((OpExpr *) expr)->args;
-	else
-		return false;
-	return argno < list_length(args) && IsA(list_nth(args, argno), Const);
-}
-
-/*
- * The key of a model argument as passed: its bytes, inline (plain, short
- * or compressed: equal compressed bytes mean an equal model) or, for an
- * on-disk TOAST pointer, the pointer (a value ID is not reused while a
- * transaction can still see the value).  Indirect and expanded datums
- * point into memory that may later hold something else: they are
- * flattened (into CurrentMemoryContext) and keyed by their contents.
- */
-static struct varlena *
-model_key(struct varlena *raw, bool *ondisk)
-{
-	*ondisk = VARATT_IS_EXTERNAL_ONDISK(raw);
-	if (VARATT_IS_EXTERNAL(raw) && !*ondisk)
-		return detoast_external_attr(raw);
-	return raw;
-}
-
-/*
- * The prepared model of argument argno, cached in fn_extra for the query.
- * A constant argument (arg_is_const) is prepared once; any other is
- * compared with the cached entries by its key (model_key), so that a model
- * joined in from a table is neither decompressed nor factorised again for
- * every row, yet a call never gets a model other than its argument.
- */
-GmmPrepared *
-gmm_prepared_from_arg(FunctionCallInfo fcinfo, int argno)
-{
-	FmgrInfo   *flinfo = fcinfo->flinfo;
-	GmmCache   *cache = (GmmCache *) flinfo->fn_extra;
-	GmmCacheSlot *slot;
-	GmmCacheEntry *e;
-	struct varlena *raw,
-			   *key;
-	Size		keysize;
-	bool		ondisk;
-	LocalTransactionId lxid = MyProc->lxid;
-	MemoryContext cxt;
-
-	Assert(argno >= 0 && argno < GMM_CACHE_SLOTS);
-	if (cache == NULL)
-	{
-		cache = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(GmmCache));
-		flinfo->fn_extra = cache;
-	}
-	slot = &cache->slot[argno];
-	if (slot->is_const && slot->entry[slot->last].prep != NULL)
-		return slot->entry[slot->last].prep;
-
-	raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
-	key = model_key(raw, &ondisk);
-	keysize = VARSIZE_ANY(key);
-	/* the last entry used first: consecutive rows mostly share a model */
-	for (int n = 0, i = slot->last; n < GMM_CACHE_ENTRIES;
-		 n++, i = (i + 1) % GMM_CACHE_ENTRIES)
-	{
-		e = &slot->entry[i];
-		if (e->prep != NULL && VARSIZE_ANY(e->key) == keysize &&
-			memcmp(e->key, key, keysize) == 0 &&
-			(!ondisk || e->lxid == lxid))
-		{
-			slot->last = i;
-			if (key != raw)
-				pfree(key);
-			return e->prep;
-		}
-	}
-
-	/* a miss: replace the next entry in turn */
-	slot->last = slot->next;
-	e = &slot->entry[slot->next];
-	slot->next = (slot->next + 1) % GMM_CACHE_ENTRIES;
-	if (e->prep != NULL)
-	{
-		MemoryContextDelete(e->prep->cxt);
-		e->prep = NULL;
-	}
-	cxt = AllocSetContextCreate(flinfo->fn_mcxt, "gmm prepared model",
-								ALLOCSET_SMALL_SIZES);
-	e->key = MemoryContextAlloc(cxt, keysize);
-	memcpy(e->key, key, keysize);
-	e->lxid = lxid;
-	e->prep = gmm_prepare(DatumGetGmmP(PointerGetDatum(key)), cxt);
-	if (key != raw)
-		pfree(key);
-	slot->is_const = arg_is_const(fcinfo, argno);
-	return e->prep;
 }
 
 /*
@@ -542,7 +625,7 @@ gmm_point_posterior_exact(const GmmPrepared *p, const double *x, double *lp,
 
 /*
  * out[j] = log w_j + log N(x | mu_j, Sigma_j) for every component.  Models
- * of modest size go through the vectorised kernel of logpdf.c (several
+ * of modest size go through the vectorised kernel above (several
  * components at once, from a per-model layout cached with the prepared
  * model); the rest here: full and tied, forward substitution against the
  * Cholesky factor fused with |z|^2; diag and spherical, one pass over the

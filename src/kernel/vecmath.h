@@ -1,5 +1,5 @@
 /*
- * vecmath.h
+ * kernel/vecmath.h
  *	  Small inline math for the E-step and scoring kernels, written so that
  *	  the compiler vectorises loops that call it: exp and log by range
  *	  reduction and a polynomial (no libm call, no branches), sums and dot

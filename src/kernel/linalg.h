@@ -1,5 +1,5 @@
 /*
- * linalg.h
+ * kernel/linalg.h
  *	  Small dense linear algebra helpers over row-major double arrays, built
  *	  on LAPACKE/CBLAS.  Nothing here knows about fmgr or memory contexts,
  *	  except that errors from LAPACK's argument checks are reported with elog.
@@ -17,12 +17,6 @@ extern double gmm_chol_logdet(const double *L, int d);
 
 /* Solve L y = b (L lower triangular, row-major); y may alias b */
 extern void gmm_forward_solve(const double *L, int d, const double *b, double *y);
-
-/* Solve L^T y = b; y may alias b */
-extern void gmm_backward_solve(const double *L, int d, const double *b, double *y);
-
-/* Solve A X = B in place in B (d x nrhs, row-major) given A's Cholesky factor L */
-extern void gmm_chol_solve(const double *L, int d, double *B, int nrhs);
 
 /* Symmetric eigen-decomposition: a (d x d) is overwritten by eigenvectors
  * (columns, row-major storage), w receives ascending eigenvalues.
