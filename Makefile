@@ -12,7 +12,7 @@ EXTENSION = gmm
 EXTVERSION = 0.2.0
 
 MODULE_big = gmm
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/kernel/*.c)))
 
 # The install script is assembled from one SQL source per area, in this order.
 # Listed explicitly: a missing part stops the build ("No rule to make target").

@@ -19,9 +19,9 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "em.h"
+#include "kernel/suff.h"
 #include "gmm.h"
-#include "threads.h"
+#include "kernel/threads.h"
 
 PG_FUNCTION_INFO_V1(gmm_kernel_check);
 

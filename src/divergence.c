@@ -15,7 +15,7 @@
 #include "utils/builtins.h"
 
 #include "gmm.h"
-#include "linalg.h"
+#include "kernel/linalg.h"
 
 typedef enum DivMethod
 {

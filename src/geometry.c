@@ -20,7 +20,7 @@
 
 #include "gmm.h"
 #include "infer.h"
-#include "linalg.h"
+#include "kernel/linalg.h"
 
 /* polygon sizes accepted by gmm_ellipse_points */
 #define GMM_MIN_POLYGON 3

@@ -21,7 +21,7 @@
 
 #include "gmm.h"
 #include "infer.h"
-#include "linalg.h"
+#include "kernel/linalg.h"
 
 #define LOG_2PI 1.8378770664093454836
 

@@ -19,7 +19,7 @@
 
 #include "gmm.h"
 #include "infer.h"
-#include "linalg.h"
+#include "kernel/linalg.h"
 
 typedef struct SampleState
 {

@@ -26,10 +26,10 @@
 #include "utils/regproc.h"
 #include "utils/varlena.h"
 
-#include "emfit.h"
-#include "init.h"
+#include "kernel/driver.h"
+#include "kernel/init.h"
 #include "options.h"
-#include "stats.h"
+#include "stats_type.h"
 
 #define TRAIN_DEFAULT_SAMPLE_SIZE	10000
 #define TRAIN_MAX_SAMPLE_SIZE		10000000

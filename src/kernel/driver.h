@@ -10,8 +10,8 @@
 #define GMM_EMFIT_H
 
 #include "gmm.h"
-#include "em.h"
-#include "init.h"
+#include "kernel/suff.h"
+#include "kernel/init.h"
 #include "options.h"
 
 /* Where the EM driver gets its data from */

@@ -11,7 +11,7 @@
 #ifndef GMM_ESTEP_H
 #define GMM_ESTEP_H
 
-#include "em.h"
+#include "kernel/suff.h"
 
 /* below this many rows gmm_estep_accum takes the rows one at a time */
 #define GMM_BLOCK_MIN_ROWS	32

@@ -16,8 +16,8 @@
 #include "utils/memutils.h"
 
 #include "gmm.h"
-#include "linalg.h"
-#include "logpdf.h"
+#include "kernel/linalg.h"
+#include "kernel/logpdf.h"
 
 #define LOG_2PI 1.8378770664093454836
 

@@ -9,7 +9,7 @@
 #include <lapacke.h>
 #include <cblas.h>
 
-#include "linalg.h"
+#include "kernel/linalg.h"
 
 /* In-place lower Cholesky; returns 0 or the failing minor's order */
 int

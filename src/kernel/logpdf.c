@@ -27,8 +27,8 @@
 
 #include "utils/memutils.h"
 
-#include "logpdf.h"
-#include "vecmath.h"
+#include "kernel/logpdf.h"
+#include "kernel/vecmath.h"
 
 /* models whose layout would take more doubles than this are not cached */
 #define GMM_VEC_MAX_VALUES	(1 << 20)

@@ -12,10 +12,10 @@
 
 #include "miscadmin.h"
 
-#include "em.h"
-#include "estep.h"
-#include "logpdf.h"
-#include "vecmath.h"
+#include "kernel/suff.h"
+#include "kernel/estep.h"
+#include "kernel/logpdf.h"
+#include "kernel/vecmath.h"
 
 /* Zeroed statistics for a model of the given shape */
 GmmSuff *

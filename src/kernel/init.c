@@ -13,7 +13,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
-#include "init.h"
+#include "kernel/init.h"
 
 #define LLOYD_DEFAULT_MAX_ITER	300
 #define LLOYD_TOL				1e-4

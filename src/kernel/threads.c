@@ -19,7 +19,7 @@
 #include "port/atomics.h"
 #include "utils/guc.h"
 
-#include "threads.h"
+#include "kernel/threads.h"
 
 /* below this much work per thread another thread is not worth starting */
 #define GMM_MIN_WORK_PER_THREAD 2.0e6

@@ -29,7 +29,7 @@
 #define GMM_STATS_H
 
 #include "gmm.h"
-#include "em.h"
+#include "kernel/suff.h"
 
 #define GMM_STATS_FORMAT_VERSION	1
 

@@ -17,7 +17,7 @@
 #include "utils/memutils.h"
 
 #include "gmm.h"
-#include "linalg.h"
+#include "kernel/linalg.h"
 
 PG_MODULE_MAGIC;
 

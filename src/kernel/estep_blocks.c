@@ -36,9 +36,9 @@
 #include <math.h>
 #include <cblas.h>
 
-#include "estep.h"
-#include "threads.h"
-#include "vecmath.h"
+#include "kernel/estep.h"
+#include "kernel/threads.h"
+#include "kernel/vecmath.h"
 
 /* rows per block (a multiple of GMM_LANES) */
 #define GMM_BLOCK			256

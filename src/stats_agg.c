@@ -16,9 +16,9 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "estep.h"
+#include "kernel/estep.h"
 #include "options.h"
-#include "stats.h"
+#include "stats_type.h"
 
 /*
  * Rows an aggregate state buffers for the blocked E-step: up to

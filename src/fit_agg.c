@@ -18,11 +18,11 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "emfit.h"
+#include "kernel/driver.h"
 #include "gmm.h"
-#include "init.h"
+#include "kernel/init.h"
 #include "options.h"
-#include "threads.h"
+#include "kernel/threads.h"
 
 /* gmm.fit_memory_limit, in kB */
 static int	gmm_fit_memory_limit_kb = 1024 * 1024;

@@ -16,7 +16,7 @@
 #include "utils/memutils.h"
 
 #include "json.h"
-#include "stats.h"
+#include "stats_type.h"
 
 /* the gmm type's own I/O functions (model.c) */
 extern Datum gmm_out(PG_FUNCTION_ARGS);

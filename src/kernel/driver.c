@@ -21,9 +21,9 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "em.h"
-#include "emfit.h"
-#include "linalg.h"
+#include "kernel/suff.h"
+#include "kernel/driver.h"
+#include "kernel/linalg.h"
 
 /* values from this size on square to more than float8 holds over many rows */
 #define GMM_FIT_MAX_ABS	1e150
