@@ -6,7 +6,7 @@
 #   bash bench/check_kernels.sh ["n,d,k,'type',threads,reps" ...]
 #
 # Builds bench/out/kernel_check.so from bench/kernel_check.c and the
-# extension's objects (run make first), loads it into the server the PG*
+# kernel objects, src/kernel/*.o (run make first), loads it into the server the PG*
 # variables point at (a fresh session, without gmm.so) and prints, per case,
 # the largest relative differences of the statistics and the median times
 # of both kernels ("score:n,d,k,'type',reps" checks gmm_point_logpdf).  Without arguments it runs the benchmark's shapes and a
@@ -21,7 +21,7 @@ so=/tmp/gmm_kernel_check.$$.so
 trap 'rm -f "$so"' EXIT
 
 gcc -O3 -fPIC -shared -Wall -Wextra -I "$REPO/src" -isystem "$($PG_CONFIG --includedir-server)" \
-	"$BENCH_DIR/kernel_check.c" "$REPO"/src/*.o -o "$so" -llapacke -lopenblas -lm
+	"$BENCH_DIR/kernel_check.c" "$REPO"/src/kernel/*.o -o "$so" -llapacke -lopenblas -lm
 chmod 755 "$so"
 
 cases=("$@")

@@ -1,14 +1,15 @@
 /*
  * kernel_check.c
  *	  A bench-only loadable module (never part of the extension): it links
- *	  the extension's objects and offers
+ *	  the kernel objects (src/kernel, no SQL layer) and offers
  *		gmm_kernel_check(n, d, k, cov_type, threads, reps) RETURNS text
  *	  which makes a random model and n rows drawn from it, runs the E-step
  *	  of the original row-by-row kernel (kept below as the reference) and of
  *	  gmm_estep_accum, and reports the largest relative differences of the
  *	  statistics and the median times.  Built and run by bench/check_kernels.sh;
- *	  it carries its own copy of the kernels (and of gmm.threads, which it
- *	  sets directly), so never load gmm.so in the same session.
+ *	  it carries its own copy of the kernels (and its own thread limit, set
+ *	  through gmm_thread_limit_hook), so never load gmm.so in the same
+ *	  session.
  */
 #include "postgres.h"
 
@@ -19,11 +20,24 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "kernel/estep.h"
+#include "kernel/logpdf.h"
+#include "kernel/model.h"
 #include "kernel/suff.h"
-#include "gmm.h"
 #include "kernel/threads.h"
 
+PG_MODULE_MAGIC;
+
 PG_FUNCTION_INFO_V1(gmm_kernel_check);
+
+/* the thread limit of the kernels: the "threads" argument */
+static int	bench_threads = 1;
+
+static int
+bench_thread_limit(void)
+{
+	return bench_threads;
+}
 
 /* xorshift64* and Box-Muller: deterministic data */
 static uint64 rng_state;
@@ -263,7 +277,8 @@ gmm_kernel_check(PG_FUNCTION_ARGS)
 	p = gmm_prepare(m, cxt);
 	sref = gmm_suff_alloc(cov_type, k, d, p->means);
 	snew = gmm_suff_alloc(cov_type, k, d, p->means);
-	gmm_threads = threads;
+	bench_threads = threads;
+	gmm_thread_limit_hook = bench_thread_limit;
 	for (int rep = 0; rep < reps; rep++)
 	{
 		double		t0;

@@ -1,10 +1,10 @@
 /*
- * fit.c
+ * fit_agg.c
  *	  The gmm_fit aggregates: transition functions that buffer the rows
  *	  compactly (one contiguous row-major float8 array, grown geometrically
- *	  in the aggregate context, plus an optional weight array), the final
- *	  function that runs EM over them (emfit.c), the gmm.fit_memory_limit
- *	  setting that bounds the buffer, and the library's _PG_init.
+ *	  in the aggregate context, plus an optional weight array), bounded by
+ *	  gmm.fit_memory_limit (gmm.c), and the final function that runs EM over
+ *	  them (kernel/driver.c).
  */
 #include "postgres.h"
 
@@ -18,42 +18,14 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "kernel/driver.h"
+#include "fit_warning.h"
 #include "gmm.h"
+#include "kernel/driver.h"
 #include "kernel/init.h"
 #include "options.h"
-#include "kernel/threads.h"
 
-/* gmm.fit_memory_limit, in kB */
-static int	gmm_fit_memory_limit_kb = 1024 * 1024;
-
-/* working memory per row during the fit (k-means++ distances, labels) */
-#define FIT_WORK_BYTES_PER_ROW	(sizeof(double) + sizeof(int32))
 /* rows allocated at first; doubled as needed */
 #define FIT_INITIAL_ROWS		16
-
-void		_PG_init(void);
-
-/* Define the library's settings */
-void
-_PG_init(void)
-{
-	DefineCustomIntVariable("gmm.fit_memory_limit",
-							"Maximum memory gmm_fit may use to hold the rows of one group.",
-							"Rows are buffered in memory and fitted when the group ends; "
-							"beyond this limit gmm_fit stops with an error. "
-							"gmm_train fits data of any size without buffering it.",
-							&gmm_fit_memory_limit_kb,
-							1024 * 1024,
-							64,
-							MAX_KILOBYTES,
-							PGC_USERSET,
-							GUC_UNIT_KB,
-							NULL, NULL, NULL);
-	gmm_threads_init();
-	gmm_convergence_warning_init();
-	MarkGUCPrefixReserved("gmm");
-}
 
 /* The aggregate's transition state: the buffered rows and the options */
 typedef struct GmmFitState
@@ -75,50 +47,6 @@ typedef struct GmmFitState
 
 /* the aggregate's name, for messages */
 #define FIT_NAME(st)	((st)->weighted ? "gmm_fit_weighted" : "gmm_fit")
-
-/* A size in kB as text, in the largest exact unit */
-static char *
-kb_text(int kb)
-{
-	if (kb % (1024 * 1024) == 0)
-		return psprintf("%dGB", kb / (1024 * 1024));
-	if (kb % 1024 == 0)
-		return psprintf("%dMB", kb / 1024);
-	return psprintf("%dkB", kb);
-}
-
-/* Bytes gmm.fit_memory_limit charges per row held in memory */
-Size
-gmm_fit_row_bytes(int d, bool weighted)
-{
-	return add_size(mul_size(sizeof(double), d),
-					(weighted ? sizeof(double) : 0) + FIT_WORK_BYTES_PER_ROW);
-}
-
-/* Rows of per_row bytes that gmm.fit_memory_limit allows */
-int64
-gmm_fit_memory_limit_rows(Size per_row)
-{
-	return (int64) ((double) gmm_fit_memory_limit_kb * 1024.0 / per_row);
-}
-
-/*
- * Error: holding more than n rows of dimension d (per_row bytes each)
- * exceeds gmm.fit_memory_limit
- */
-void
-gmm_fit_memory_limit_error(const char *caller, int64 n, int d, Size per_row,
-						   const char *hint)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-			 errmsg("%s input exceeds gmm.fit_memory_limit (%s)",
-					caller, kb_text(gmm_fit_memory_limit_kb)),
-			 errdetail("The %s has more than " INT64_FORMAT " rows of dimension %d; %s holds %zu bytes per row in memory.",
-					   strcmp(caller, "gmm_fit") == 0 ? "group" : "sample",
-					   n, d, caller, per_row),
-			 errhint("%s", hint)));
-}
 
 /*
  * Make room for one more row, within gmm.fit_memory_limit.  The buffers
@@ -382,6 +310,7 @@ gmm_fit_finalfn(PG_FUNCTION_ARGS)
 								   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
 	m = gmm_em_fit(&rows, &st->opts, FIT_NAME(st));
+	gmm_fit_warning_count(m, &st->opts, FIT_NAME(st));
 	MemoryContextSwitchTo(old);
 	result = palloc(VARSIZE(m));
 	memcpy(result, m, VARSIZE(m));

@@ -1,5 +1,5 @@
 /*
- * model_io.c
+ * gmm_io.c
  *	  The gmm type's text form (a JSON object, floats printed shortest-exact,
  *	  parsed with PostgreSQL's jsonb input), its binary send/recv form and the
  *	  jsonb casts.  Every input path ends in gmm_validate().
@@ -13,7 +13,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
-#include "gmm.h"
+#include "gmm_io.h"
 #include "json.h"
 
 /* ---------------------------------------------------------------------
@@ -21,8 +21,11 @@
  * ---------------------------------------------------------------------
  */
 
+StaticAssertDecl(GMM_JSONB_MAX_BYTES == JENTRY_OFFLENMASK,
+				 "GMM_JSONB_MAX_BYTES must be jsonb's JENTRY_OFFLENMASK");
+
 /* The JSON text of a model */
-static char *
+char *
 gmm_to_cstring(const Gmm *m)
 {
 	StringInfoData buf;
@@ -207,7 +210,7 @@ attach_selection(Gmm *m, JsonbValue *sel)
 }
 
 /* Build and validate a model from a jsonb object */
-static Gmm *
+Gmm *
 gmm_from_jsonb(Jsonb *jb)
 {
 	JsonbIterator *it;
@@ -369,12 +372,10 @@ gmm_from_jsonb_cast(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
-PG_FUNCTION_INFO_V1(gmm_send);
-/* Binary output: header fields then the values, in network order */
-Datum
-gmm_send(PG_FUNCTION_ARGS)
+/* Binary form: header fields then the values, in network order */
+bytea *
+gmm_to_binary(const Gmm *m)
 {
-	Gmm		   *m = PG_GETARG_GMM_P(0);
 	StringInfoData buf;
 	Size		n = gmm_value_count(m->cov_type, m->k, m->d);
 
@@ -403,15 +404,13 @@ gmm_send(PG_FUNCTION_ARGS)
 			pq_sendint8(&buf, row[3] != 0.0 ? 1 : 0);
 		}
 	}
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+	return pq_endtypsend(&buf);
 }
 
-PG_FUNCTION_INFO_V1(gmm_recv);
-/* Binary input, validated exactly like the text form */
-Datum
-gmm_recv(PG_FUNCTION_ARGS)
+/* A model from its binary form, validated exactly like the text form */
+Gmm *
+gmm_from_binary(StringInfo buf)
 {
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int			version,
 				cov_type,
 				flags,
@@ -481,6 +480,22 @@ gmm_recv(PG_FUNCTION_ARGS)
 	}
 	gmm_canonicalize(m);
 	gmm_validate(m);
-	PG_RETURN_GMM_P(m);
+	return m;
+}
+
+PG_FUNCTION_INFO_V1(gmm_send);
+/* Binary output */
+Datum
+gmm_send(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BYTEA_P(gmm_to_binary(PG_GETARG_GMM_P(0)));
+}
+
+PG_FUNCTION_INFO_V1(gmm_recv);
+/* Binary input */
+Datum
+gmm_recv(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_GMM_P(gmm_from_binary((StringInfo) PG_GETARG_POINTER(0)));
 }
 

@@ -20,10 +20,41 @@
 #include "utils/memutils.h"
 
 #include "gmm.h"
-#include "infer.h"
+#include "score_cache.h"
 #include "kernel/linalg.h"
 
-#define LOG_2PI 1.8378770664093454836
+/*
+ * Everything needed to condition a model on a fixed set of observed
+ * dimensions A (in the caller's order), leaving the other dimensions B (in
+ * increasing order).  For full (nfac = k) and tied (nfac = 1) models, per
+ * factor f:
+ *	 chol  + f * na * na:	L, the lower Cholesky factor of S_AA
+ *	 gain  + f * na * nb:	G = S_AA^{-1} S_AB, so E[x_B | a] = mu_B + G^T (a - mu_A)
+ *	 schur + f * nb * nb:	S_BB - S_BA S_AA^{-1} S_AB, the conditional covariance
+ * For diag and spherical models (nfac = 0) the dimensions are independent:
+ * inv_std (k * na) holds 1 / sigma of the observed dimensions and the
+ * conditional of B is its marginal.
+ * log_norm[j] = log w_j - na/2 log(2 pi) - 1/2 log |S_AA,j|.
+ */
+typedef struct GmmCond
+{
+	MemoryContext cxt;			/* holds this struct and its arrays */
+	int			k;
+	int			d;
+	int			cov_type;
+	int			na;				/* observed dimensions */
+	int			nb;				/* remaining dimensions */
+	int		   *obs;			/* na, 0-based, caller's order */
+	int		   *rest;			/* nb, 0-based, increasing */
+	const double *means;		/* k * d, the model's (not owned) */
+	int			nfac;
+	double	   *chol;
+	double	   *gain;
+	double	   *schur;
+	double	   *inv_std;
+	double	   *log_norm;		/* k */
+	double	   *work;			/* scratch: na */
+} GmmCond;
 
 /* conditioning factorisations kept per query (round robin beyond this) */
 #define GMM_COND_SLOTS 8
@@ -40,69 +71,10 @@ typedef struct GmmCondSet
  */
 
 /*
- * Read a list of 1-based dimensions into a palloc'd array of 0-based ones,
- * in the given order.  The list must be one-dimensional, non-empty, without
- * NULLs or duplicates, within 1..d; unless allow_all, it must also leave
- * at least one dimension out (else "cannot <verb> every dimension").
- */
-int *
-gmm_read_dims(ArrayType *a, int d, int *n, bool allow_all, const char *verb)
-{
-	int			cnt;
-	int32	   *v;
-	int		   *out;
-	bool	   *seen;
-
-	if (ARR_ELEMTYPE(a) != INT4OID)
-		elog(ERROR, "dims must be int[]");
-	if (ARR_NDIM(a) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("dims must be a one-dimensional array, not %d-dimensional", ARR_NDIM(a))));
-	cnt = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-	if (cnt == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("dims must not be empty"),
-				 errhint("List dimensions numbered from 1, for example ARRAY[1, 2].")));
-	if (ARR_HASNULL(a) && array_contains_nulls(a))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("dims must not contain NULL elements")));
-	v = (int32 *) ARR_DATA_PTR(a);
-	out = palloc(sizeof(int) * cnt);
-	seen = palloc0(sizeof(bool) * d);
-	for (int i = 0; i < cnt; i++)
-	{
-		if (v[i] < 1 || v[i] > d)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("dimension %d is out of range", v[i]),
-					 errdetail("The model has %d dimension%s, numbered from 1 to %d.",
-							   d, d == 1 ? "" : "s", d)));
-		if (seen[v[i] - 1])
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("dimension %d is listed more than once in dims", v[i])));
-		seen[v[i] - 1] = true;
-		out[i] = v[i] - 1;
-	}
-	if (!allow_all && cnt == d)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot %s every dimension", verb),
-				 d == 1 ? errdetail("dims lists the only dimension of the model, so none would remain.")
-				 : errdetail("dims lists all %d dimensions of the model, so none would remain.", d)));
-	pfree(seen);
-	*n = cnt;
-	return out;
-}
-
-/*
  * Read exactly n finite values from a one-dimensional float8[] or real[]
  * named "what" (to match a dims list of length n).
  */
-double *
+static double *
 gmm_read_values(ArrayType *a, int n, const char *what)
 {
 	int			cnt;
@@ -209,9 +181,9 @@ cond_build(const Gmm *m, const int *obs, int na, MemoryContext parent)
 						CblasNonUnit, na, nb, 1.0, L, na, G, nb);
 			if (m->cov_type == GMM_COV_TIED)
 				for (int j = 0; j < k; j++)
-					c->log_norm[j] = log(w[j]) - 0.5 * na * LOG_2PI - 0.5 * logdet;
+					c->log_norm[j] = log(w[j]) - 0.5 * na * GMM_LOG_2PI - 0.5 * logdet;
 			else
-				c->log_norm[f] = log(w[f]) - 0.5 * na * LOG_2PI - 0.5 * logdet;
+				c->log_norm[f] = log(w[f]) - 0.5 * na * GMM_LOG_2PI - 0.5 * logdet;
 		}
 	}
 	else
@@ -229,7 +201,7 @@ cond_build(const Gmm *m, const int *obs, int na, MemoryContext parent)
 				c->inv_std[(Size) j * na + i] = 1.0 / sqrt(v);
 				logdet += log(v);
 			}
-			c->log_norm[j] = log(w[j]) - 0.5 * na * LOG_2PI - 0.5 * logdet;
+			c->log_norm[j] = log(w[j]) - 0.5 * na * GMM_LOG_2PI - 0.5 * logdet;
 		}
 	}
 	pfree(isobs);
@@ -241,7 +213,7 @@ cond_build(const Gmm *m, const int *obs, int na, MemoryContext parent)
  * The conditioning factorisation of the prepared model on the observed
  * dims (0-based, in this order), from the per-query cache or built anew.
  */
-GmmCond *
+static GmmCond *
 gmm_cond_lookup(GmmPrepared *prep, const int *obs, int na)
 {
 	GmmCondSet *set = (GmmCondSet *) prep->extra;
@@ -314,7 +286,7 @@ cond_whiten(const GmmCond *c, int j, const double *a, double *z)
  * the exact path of prepare.c works on the observed block's factors, so
  * that the nearer component still gets the weight.
  */
-void
+static void
 gmm_cond_weights(const GmmCond *c, const double *a, double *logw)
 {
 	double	   *z = c->work;
@@ -355,7 +327,7 @@ gmm_cond_weights(const GmmCond *c, const double *a, double *logw)
 }
 
 /* Conditional mean of the remaining dims under component j: mu_B + G^T (a - mu_A) */
-void
+static void
 gmm_cond_mean(const GmmCond *c, int j, const double *a, double *out)
 {
 	const double *mu = c->means + (Size) j * c->d;

@@ -1,8 +1,8 @@
 /*
  * options.c
  *	  Reading the jsonb options of the fitting functions into a
- *	  GmmFitOptions (see options.h for the API and docs/fit.md for the
- *	  user-facing table).
+ *	  GmmFitOptions (see options.h for the API and the README's options
+ *	  table for the user-facing one).
  */
 #include "postgres.h"
 
@@ -56,34 +56,6 @@ is_listed_key(const char *key, const char *list)
 	return false;
 }
 
-/* Set every option to its default */
-void
-gmm_fit_options_init(GmmFitOptions *opts)
-{
-	memset(opts, 0, sizeof(GmmFitOptions));
-	opts->cov_type = GMM_COV_FULL;
-	opts->max_iter = GMM_DEFAULT_MAX_ITER;
-	opts->tol = GMM_DEFAULT_TOL;
-	opts->reg_covar = GMM_DEFAULT_REG_COVAR;
-	opts->n_init = GMM_DEFAULT_N_INIT;
-	opts->init = GMM_INIT_KMEANS;
-	opts->init_set = false;
-	opts->seed = GMM_DEFAULT_SEED;
-	opts->max_tries = GMM_DEFAULT_MAX_TRIES;
-	opts->verbose = false;
-	opts->criterion = GMM_CRITERION_BIC;
-	opts->k_min = 1;
-	opts->k_max = 1;
-}
-
-/* Name of an init method */
-const char *
-gmm_init_method_name(int init)
-{
-	if (init < 0 || init >= (int) lengthof(init_names))
-		elog(ERROR, "unknown init method %d", init);
-	return init_names[init];
-}
 
 /* The JSON type of a value, for messages */
 static const char *
@@ -170,7 +142,7 @@ gmm_option_int(const char *caller, const char *key, const JsonbValue *v,
 }
 
 /* A 64-bit integer option (the seed) */
-int64
+static int64
 gmm_option_int64(const char *caller, const char *key, const JsonbValue *v)
 {
 	double		x = option_integral(caller, key, v);
@@ -184,7 +156,7 @@ gmm_option_int64(const char *caller, const char *key, const JsonbValue *v)
 }
 
 /* A number option within [min, max] */
-double
+static double
 gmm_option_double(const char *caller, const char *key, const JsonbValue *v,
 				  double min, double max)
 {
@@ -201,7 +173,7 @@ gmm_option_double(const char *caller, const char *key, const JsonbValue *v,
 }
 
 /* A boolean option */
-bool
+static bool
 gmm_option_bool(const char *caller, const char *key, const JsonbValue *v)
 {
 	if (v->type != jbvBool)

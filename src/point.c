@@ -1,8 +1,8 @@
 /*
  * point.c
  *	  Points as SQL arrays: reading float8[] and real[] points with their
- *	  checks (one dimension, no NULL, NaN or infinity, the right length), and
- *	  building float8[] results.
+ *	  checks (one dimension, no NULL, NaN or infinity, the right length),
+ *	  building float8[] results, and lists of dimensions.
  */
 #include "postgres.h"
 
@@ -159,6 +159,65 @@ gmm_array_values(ArrayType *a, int *n, const char *what)
 					 errdetail("Element %d is %s.", i + 1, isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity")));
 		out[i] = x;
 	}
+	*n = cnt;
+	return out;
+}
+
+/*
+ * Read a list of 1-based dimensions into a palloc'd array of 0-based ones,
+ * in the given order.  The list must be one-dimensional, non-empty, without
+ * NULLs or duplicates, within 1..d; unless allow_all, it must also leave
+ * at least one dimension out (else "cannot <verb> every dimension").
+ */
+int *
+gmm_read_dims(ArrayType *a, int d, int *n, bool allow_all, const char *verb)
+{
+	int			cnt;
+	int32	   *v;
+	int		   *out;
+	bool	   *seen;
+
+	if (ARR_ELEMTYPE(a) != INT4OID)
+		elog(ERROR, "dims must be int[]");
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("dims must be a one-dimensional array, not %d-dimensional", ARR_NDIM(a))));
+	cnt = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	if (cnt == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dims must not be empty"),
+				 errhint("List dimensions numbered from 1, for example ARRAY[1, 2].")));
+	if (ARR_HASNULL(a) && array_contains_nulls(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("dims must not contain NULL elements")));
+	v = (int32 *) ARR_DATA_PTR(a);
+	out = palloc(sizeof(int) * cnt);
+	seen = palloc0(sizeof(bool) * d);
+	for (int i = 0; i < cnt; i++)
+	{
+		if (v[i] < 1 || v[i] > d)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("dimension %d is out of range", v[i]),
+					 errdetail("The model has %d dimension%s, numbered from 1 to %d.",
+							   d, d == 1 ? "" : "s", d)));
+		if (seen[v[i] - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("dimension %d is listed more than once in dims", v[i])));
+		seen[v[i] - 1] = true;
+		out[i] = v[i] - 1;
+	}
+	if (!allow_all && cnt == d)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot %s every dimension", verb),
+				 d == 1 ? errdetail("dims lists the only dimension of the model, so none would remain.")
+				 : errdetail("dims lists all %d dimensions of the model, so none would remain.", d)));
+	pfree(seen);
 	*n = cnt;
 	return out;
 }

@@ -18,7 +18,7 @@
 #include "utils/array.h"
 
 #include "gmm.h"
-#include "infer.h"
+#include "kernel/special.h"
 #include "kernel/linalg.h"
 
 typedef struct SampleState

@@ -13,6 +13,7 @@
 #include "utils/array.h"
 
 #include "gmm.h"
+#include "score_cache.h"
 
 /*
  * Decode the point in argument argno + 1 for the model in argument argno and

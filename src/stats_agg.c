@@ -1,5 +1,5 @@
 /*
- * emstep.c
+ * stats_agg.c
  *	  The aggregates over gmm_stats: gmm_em_step (one EM iteration over the
  *	  rows) and gmm_stats_agg share the transition function that buffers
  *	  rows in the state and hands them to the blocked E-step a block at a
@@ -17,7 +17,9 @@
 #include "utils/memutils.h"
 
 #include "kernel/estep.h"
+#include "kernel/mstep.h"
 #include "options.h"
+#include "score_cache.h"
 #include "stats_type.h"
 
 /*
@@ -320,17 +322,11 @@ gmm_stats_combine(PG_FUNCTION_ARGS)
  * the variances, validated, and carrying as fit metadata the statistics'
  * weight, the mean log-likelihood of the embedded model on the rows, and
  * its iteration count plus one.  *n_empty (if not NULL) receives the
- * number of components that lost their mass (see gmm_mstep).
+ * number of components that lost their mass (see gmm_mstep).  With oas,
+ * Oracle Approximating Shrinkage of full and tied covariances.
  */
-Gmm *
-gmm_stats_mstep(const GmmStats *s, double reg_covar, int *n_empty)
-{
-	return gmm_stats_mstep_shrunk(s, reg_covar, false, n_empty);
-}
-
-/* gmm_stats_mstep with optional Oracle Approximating Shrinkage */
-Gmm *
-gmm_stats_mstep_shrunk(const GmmStats *s, double reg_covar, bool oas, int *n_empty)
+static Gmm *
+gmm_stats_mstep(const GmmStats *s, double reg_covar, bool oas, int *n_empty)
 {
 	const Gmm  *prev = GMM_STATS_MODEL(s);
 	GmmSuff		view;
@@ -341,7 +337,7 @@ gmm_stats_mstep_shrunk(const GmmStats *s, double reg_covar, bool oas, int *n_emp
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot compute a model from gmm_stats without rows")));
 	gmm_stats_view((GmmStats *) s, &view);
-	m = gmm_mstep_shrunk(&view, prev, reg_covar, oas, n_empty);
+	m = gmm_mstep(&view, prev, reg_covar, oas, n_empty);
 	gmm_canonicalize(m);
 	m->flags = GMM_FLAG_FITTED;
 	m->n_seen = s->sum_w;
@@ -381,7 +377,7 @@ gmm_em_step_final(PG_FUNCTION_ARGS)
 	s = settle_arg(fcinfo);
 	if (!(s->sum_w > 0.0))
 		PG_RETURN_NULL();
-	PG_RETURN_GMM_P(gmm_stats_mstep(s, GMM_DEFAULT_REG_COVAR, NULL));
+	PG_RETURN_GMM_P(gmm_stats_mstep(s, GMM_DEFAULT_REG_COVAR, false, NULL));
 }
 
 PG_FUNCTION_INFO_V1(gmm_stats_agg_final);
@@ -406,7 +402,7 @@ gmm_stats_to_model(PG_FUNCTION_ARGS)
 {
 	GmmStats   *s = PG_GETARG_GMM_STATS_SETTLED(0);
 
-	PG_RETURN_GMM_P(gmm_stats_mstep(s, GMM_DEFAULT_REG_COVAR, NULL));
+	PG_RETURN_GMM_P(gmm_stats_mstep(s, GMM_DEFAULT_REG_COVAR, false, NULL));
 }
 
 PG_FUNCTION_INFO_V1(gmm_stats_to_model_options);
@@ -436,6 +432,6 @@ gmm_stats_to_model_options(PG_FUNCTION_ARGS)
 						gmm_cov_type_name(opts.cov_type), gmm_cov_type_name(s->cov_type)),
 				 errhint("The covariance type is fixed by the model the statistics were collected under.")));
 	gmm_check_shrinkage("gmm_stats_to_model", opts.shrinkage, s->cov_type);
-	PG_RETURN_GMM_P(gmm_stats_mstep_shrunk(s, opts.reg_covar,
+	PG_RETURN_GMM_P(gmm_stats_mstep(s, opts.reg_covar,
 										   opts.shrinkage == GMM_SHRINK_OAS, NULL));
 }

@@ -1,6 +1,6 @@
 /*
- * stats.c
- *	  The gmm_stats type (see stats.h): layout helpers, validation, merging,
+ * stats_type.c
+ *	  The gmm_stats type (see stats_type.h): layout helpers, validation, merging,
  *	  JSON text I/O, jsonb casts, binary I/O and accessors.
  */
 #include "postgres.h"
@@ -15,14 +15,10 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "gmm_io.h"
+#include "kernel/estep.h"
 #include "json.h"
 #include "stats_type.h"
-
-/* the gmm type's own I/O functions (model.c) */
-extern Datum gmm_out(PG_FUNCTION_ARGS);
-extern Datum gmm_send(PG_FUNCTION_ARGS);
-extern Datum gmm_recv(PG_FUNCTION_ARGS);
-extern Datum gmm_from_jsonb_cast(PG_FUNCTION_ARGS);
 
 /* |sum_j nk_j - sum_w| may not exceed this fraction of sum_w */
 #define GMM_STATS_MASS_TOL	1e-6
@@ -485,8 +481,7 @@ gmm_stats_to_cstring(GmmStats *s)
 	appendStringInfoString(&buf, ",\"s2\":");
 	gmm_json_append_matrix(&buf, GMM_STATS_S2(s), k, (int) gmm_s2_count(s->cov_type, d));
 	appendStringInfoString(&buf, ",\"model\":");
-	appendStringInfoString(&buf, DatumGetCString(DirectFunctionCall1(gmm_out,
-																	 PointerGetDatum(GMM_STATS_MODEL(s)))));
+	appendStringInfoString(&buf, gmm_to_cstring(GMM_STATS_MODEL(s)));
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }
@@ -517,8 +512,7 @@ read_model(const JsonbValue *v)
 	cb.arg = NULL;
 	cb.previous = error_context_stack;
 	error_context_stack = &cb;
-	m = DatumGetGmmP(DirectFunctionCall1(gmm_from_jsonb_cast,
-										 JsonbPGetDatum(JsonbValueToJsonb((JsonbValue *) v))));
+	m = gmm_from_jsonb(JsonbValueToJsonb((JsonbValue *) v));
 	error_context_stack = cb.previous;
 	return m;
 }
@@ -664,8 +658,7 @@ gmm_stats_send(PG_FUNCTION_ARGS)
 	Size		n = gmm_stats_value_count(s->cov_type, s->k, s->d);
 	const double *v = GMM_STATS_NK(s);
 
-	model = DatumGetByteaPP(DirectFunctionCall1(gmm_send,
-												PointerGetDatum(GMM_STATS_MODEL(s))));
+	model = gmm_to_binary(GMM_STATS_MODEL(s));
 	pq_begintypsend(&buf);
 	pq_sendint8(&buf, s->version);
 	pq_sendint8(&buf, s->cov_type);
@@ -733,7 +726,7 @@ gmm_stats_recv(PG_FUNCTION_ARGS)
 	initStringInfo(&mbuf);
 	appendBinaryStringInfo(&mbuf, buf->data + buf->cursor, model_len);
 	buf->cursor += model_len;
-	m = DatumGetGmmP(DirectFunctionCall1(gmm_recv, PointerGetDatum(&mbuf)));
+	m = gmm_from_binary(&mbuf);
 	if (m->k != k || m->d != d || m->cov_type != cov_type)
 		binary_error("gmm_stats binary value for %d components of dimension %d (%s) carries a model with %d components of dimension %d (%s)",
 					 k, d, gmm_cov_type_name(cov_type),

@@ -1,5 +1,5 @@
 /*
- * stats.h
+ * stats_type.h
  *	  The gmm_stats type: EM sufficient statistics of a set of rows under one
  *	  model, the state of the gmm_em_step / gmm_stats_agg aggregates and the
  *	  unit of work that parallel workers, postgres_fdw shards and Citus
@@ -10,11 +10,11 @@
  *				varlena of model_size bytes, a multiple of 8)
  *	 nk[k]		sum_i w_i g_ij
  *	 s1[k][d]	sum_i w_i g_ij (x_i - mu_j)
- *	 s2[k][s2n] sum_i w_i g_ij (x_i - mu_j)(x_i - mu_j)^T, packed as in em.h
+ *	 s2[k][s2n] sum_i w_i g_ij (x_i - mu_j)(x_i - mu_j)^T, packed as in kernel/suff.h
  *				(full/tied: lower triangle row by row; diag/spherical: the
  *				diagonal)
  * where g_ij are the responsibilities under the embedded model and the
- * shift mu_j is that model's mean of component j (see em.h).  Embedding the
+ * shift mu_j is that model's mean of component j (see kernel/suff.h).  Embedding the
  * model makes a gmm_stats value self-contained: the M-step needs the means
  * (the shift), the previous parameters of components that lost their mass,
  * and the model's iteration count, and merging needs to know that two
@@ -25,8 +25,8 @@
  * cheap; it is never sent over the wire (text and binary input recompute
  * it).
  */
-#ifndef GMM_STATS_H
-#define GMM_STATS_H
+#ifndef GMM_STATS_TYPE_H
+#define GMM_STATS_TYPE_H
 
 #include "gmm.h"
 #include "kernel/suff.h"
@@ -75,7 +75,7 @@ typedef struct GmmStats
 /* argument n with any pending rows through the E-step (never modified) */
 #define PG_GETARG_GMM_STATS_SETTLED(n) gmm_stats_settled(PG_GETARG_GMM_STATS_P(n))
 
-/* stats.c */
+/* stats_type.c */
 extern Size gmm_stats_value_count(int cov_type, int k, int d);
 extern Size gmm_stats_size(const Gmm *m);
 extern uint64 gmm_stats_fingerprint(const Gmm *m);
@@ -93,9 +93,5 @@ extern GmmStats *gmm_stats_settled(GmmStats *s);
 extern void gmm_stats_merge_into(GmmStats *a, const GmmStats *b);
 extern void gmm_stats_add_rows(GmmStats *s, int64 n);
 extern void gmm_stats_check_range(const GmmStats *s);
-extern Gmm *gmm_stats_mstep(const GmmStats *s, double reg_covar, int *n_empty);
-/* the same, with Oracle Approximating Shrinkage of full and tied covariances when oas */
-extern Gmm *gmm_stats_mstep_shrunk(const GmmStats *s, double reg_covar, bool oas,
-								   int *n_empty);
 
-#endif							/* GMM_STATS_H */
+#endif							/* GMM_STATS_TYPE_H */

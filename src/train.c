@@ -2,10 +2,10 @@
  * train.c
  *	  gmm_train: EM over a table, view or query of any size.  The initial
  *	  model comes from a bounded reservoir sample of the rows (k-means++ and
- *	  friends from init.c) or is given; then every iteration is one SPI query
+ *	  friends from kernel/init.c) or is given; then every iteration is one SPI query
  *	  "SELECT gmm_stats_agg($1, x) FROM source", which PostgreSQL may run as
  *	  a parallel aggregate or push down to foreign servers, followed by the
- *	  M-step: this file is the data source of the EM driver in emfit.c.
+ *	  M-step: this file is the data source of the EM driver in kernel/driver.c.
  *	  Memory is bounded by the sample and the model, never by the number of
  *	  rows.
  */
@@ -26,6 +26,7 @@
 #include "utils/regproc.h"
 #include "utils/varlena.h"
 
+#include "fit_warning.h"
 #include "kernel/driver.h"
 #include "kernel/init.h"
 #include "options.h"
@@ -446,6 +447,7 @@ train(Train *t, const Gmm *start)
 	GmmEmSource src = {train_estep, train_rows, t, "sample row"};
 	int			k_min = opts->k_min,
 				k_max = opts->k_max;
+	Gmm		   *m;
 
 	if (start == NULL)
 	{
@@ -471,7 +473,9 @@ train(Train *t, const Gmm *start)
 			k_max = (int) distinct;
 		}
 	}
-	return gmm_em_drive(&src, start, opts, k_max, t->caller);
+	m = gmm_em_drive(&src, start, opts, k_max, t->caller);
+	gmm_fit_warning_count(m, opts, t->caller);
+	return m;
 }
 
 /* Set up a training run from the SQL arguments and the parsed options */

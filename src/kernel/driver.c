@@ -1,29 +1,26 @@
 /*
- * emfit.c
+ * kernel/driver.c
  *	  The EM driver behind gmm_fit and gmm_train: alternates the E-step of a
- *	  data source (emfit.h) and the M-step kernel of em.h until the mean
+ *	  data source (driver.h) and the M-step kernel of mstep.h until the mean
  *	  log-likelihood per row changes by less than tol (as scikit-learn does),
  *	  keeps the best of n_init runs, retries runs whose covariances turn
  *	  singular, re-seeds components that lose all their mass, and chooses k
  *	  over a range by BIC or AIC.  Also the data source of rows held in
- *	  memory, used by gmm_fit, and the end-of-statement WARNING about fits
- *	  that did not converge.
+ *	  memory, used by gmm_fit.  The end-of-statement WARNING about fits that
+ *	  did not converge is the SQL layer's (fit_warning.c).
  */
 #include "postgres.h"
 
 #include <float.h>
 #include <math.h>
 
-#include "access/parallel.h"
-#include "access/xact.h"
-#include "executor/executor.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
-#include "utils/timestamp.h"
 
-#include "kernel/suff.h"
 #include "kernel/driver.h"
+#include "kernel/estep.h"
 #include "kernel/linalg.h"
+#include "kernel/mstep.h"
 
 /* values from this size on square to more than float8 holds over many rows */
 #define GMM_FIT_MAX_ABS	1e150
@@ -267,8 +264,8 @@ em_run(const GmmEmSource *src, Gmm *model, const GmmFitOptions *opts,
 			out.status = RUN_NONFINITE;
 			return out;
 		}
-		next = gmm_mstep_shrunk(s, model, opts->reg_covar,
-								opts->shrinkage == GMM_SHRINK_OAS, &n_empty);
+		next = gmm_mstep(s, model, opts->reg_covar,
+						 opts->shrinkage == GMM_SHRINK_OAS, &n_empty);
 		bad = bad_component(next, work);
 		if (bad)
 		{
@@ -468,153 +465,6 @@ report_failure(const RunOutcome *fail, int k, bool from_start,
 					 opts->reg_covar)));
 }
 
-/* ---------------------------------------------------------------------
- * The convergence WARNING: one per statement, however many fits
- * ---------------------------------------------------------------------
- *
- * Every fit that gmm_em_drive returns is counted, per top-level statement
- * (identified by its start timestamp, so that counts left by a statement
- * that failed are dropped); the executor hooks below emit one WARNING when
- * the outermost query of the statement ends, if any returned model did not
- * converge (max_iter 0, the initial model alone, is not reported).
- * Nested queries (gmm_train's, those of SQL functions) run inside the outer
- * one's ExecutorRun and do not end the count.  Fits run in a parallel
- * worker are not counted (gmm_fit has no combine function, so its final
- * function runs in the leader).
- */
-
-typedef struct ConvergenceCount
-{
-	TimestampTz stmt_start;		/* the statement counted */
-	int64		fits;			/* fits returned */
-	int64		not_converged;	/* of which did not converge */
-	char		caller[32];		/* of the first that did not converge */
-	int			max_iter;
-	double		tol;
-} ConvergenceCount;
-
-static ConvergenceCount conv_count;
-static int	exec_nesting = 0;
-static ExecutorRun_hook_type prev_executor_run = NULL;
-static ExecutorFinish_hook_type prev_executor_finish = NULL;
-static ExecutorEnd_hook_type prev_executor_end = NULL;
-
-/* Count a returned model */
-static void
-count_fit(const Gmm *m, const GmmFitOptions *opts, const char *caller)
-{
-	TimestampTz now = GetCurrentStatementStartTimestamp();
-
-	if (IsParallelWorker())
-		return;
-	if (conv_count.stmt_start != now)
-	{
-		memset(&conv_count, 0, sizeof(conv_count));
-		conv_count.stmt_start = now;
-	}
-	conv_count.fits++;
-	/* max_iter 0 asks for the initial model only: nothing to warn about */
-	if (!(m->flags & GMM_FLAG_CONVERGED) && opts->max_iter > 0)
-	{
-		if (conv_count.not_converged++ == 0)
-		{
-			strlcpy(conv_count.caller, caller, sizeof(conv_count.caller));
-			conv_count.max_iter = opts->max_iter;
-			conv_count.tol = opts->tol;
-		}
-	}
-}
-
-/* Emit the statement's WARNING, if any, and forget the count */
-static void
-report_convergence(void)
-{
-	ConvergenceCount c = conv_count;
-
-	memset(&conv_count, 0, sizeof(conv_count));
-	if (c.not_converged == 0 || c.stmt_start != GetCurrentStatementStartTimestamp())
-		return;
-	if (c.fits == 1)
-		ereport(WARNING,
-				(errcode(ERRCODE_WARNING),
-				 errmsg("%s did not converge within max_iter = %d iteration%s",
-						c.caller, c.max_iter, c.max_iter == 1 ? "" : "s"),
-				 errdetail("The mean log-likelihood per row still changed by tol = %g or more in the last iteration; the model is usable but may not be a local maximum.",
-						   c.tol),
-				 errhint("Raise \"max_iter\" (or \"tol\") in the options, or scale the data; gmm_converged(m) tells whether a model converged.")));
-	else
-		ereport(WARNING,
-				(errcode(ERRCODE_WARNING),
-				 errmsg(INT64_FORMAT " of " INT64_FORMAT " Gaussian mixture fits in this statement did not converge",
-						c.not_converged, c.fits),
-				 errdetail("The first, by %s, stopped at max_iter = %d with the mean log-likelihood per row still changing by tol = %g or more.",
-						   c.caller, c.max_iter, c.tol),
-				 errhint("Find them with WHERE NOT gmm_converged(m); raise \"max_iter\" (or \"tol\") in their options.")));
-}
-
-/* ExecutorRun hook: track the nesting of queries */
-static void
-conv_executor_run(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
-				  bool execute_once)
-{
-	exec_nesting++;
-	PG_TRY();
-	{
-		if (prev_executor_run)
-			prev_executor_run(queryDesc, direction, count, execute_once);
-		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
-	}
-	PG_FINALLY();
-	{
-		exec_nesting--;
-	}
-	PG_END_TRY();
-}
-
-/* ExecutorFinish hook: track the nesting of queries */
-static void
-conv_executor_finish(QueryDesc *queryDesc)
-{
-	exec_nesting++;
-	PG_TRY();
-	{
-		if (prev_executor_finish)
-			prev_executor_finish(queryDesc);
-		else
-			standard_ExecutorFinish(queryDesc);
-	}
-	PG_FINALLY();
-	{
-		exec_nesting--;
-	}
-	PG_END_TRY();
-}
-
-/* ExecutorEnd hook: the outermost query's end reports the statement's count */
-static void
-conv_executor_end(QueryDesc *queryDesc)
-{
-	if (prev_executor_end)
-		prev_executor_end(queryDesc);
-	else
-		standard_ExecutorEnd(queryDesc);
-	if (exec_nesting == 0 && conv_count.not_converged > 0 && !IsParallelWorker())
-		report_convergence();
-}
-
-/* Install the executor hooks (from _PG_init) */
-void
-gmm_convergence_warning_init(void)
-{
-	prev_executor_run = ExecutorRun_hook;
-	ExecutorRun_hook = conv_executor_run;
-	prev_executor_finish = ExecutorFinish_hook;
-	ExecutorFinish_hook = conv_executor_finish;
-	prev_executor_end = ExecutorEnd_hook;
-	ExecutorEnd_hook = conv_executor_end;
-}
-
 /* Fit over the k range k_min .. k_max and return the chosen model */
 Gmm *
 gmm_em_drive(const GmmEmSource *src, const Gmm *start,
@@ -684,7 +534,6 @@ gmm_em_drive(const GmmEmSource *src, const Gmm *start,
 	if (sel != NULL)
 		best = gmm_with_selection(best, sel, n_sel);
 	gmm_validate(best);
-	count_fit(best, opts, caller);
 	return best;
 }
 

@@ -1,25 +1,25 @@
 /*
- * emfit.h
+ * kernel/driver.h
  *	  The EM driver behind gmm_fit and gmm_train: n_init runs, retries when a
  *	  covariance turns singular, re-seeding of components that lose their
  *	  mass, verbose progress NOTICEs, and the choice of k over a range by BIC
  *	  or AIC.  Where the rows live is up to a data source: gmm_fit holds them
  *	  in memory, gmm_train runs one aggregate query per E-step.
  */
-#ifndef GMM_EMFIT_H
-#define GMM_EMFIT_H
+#ifndef GMM_DRIVER_H
+#define GMM_DRIVER_H
 
-#include "gmm.h"
+#include "kernel/model.h"
 #include "kernel/suff.h"
 #include "kernel/init.h"
-#include "options.h"
+#include "kernel/fitopts.h"
 
 /* Where the EM driver gets its data from */
 typedef struct GmmEmSource
 {
 	/*
 	 * The E-step: the statistics of all rows under m, shifted by m's means
-	 * (see em.h), allocated in CurrentMemoryContext.
+	 * (see suff.h), allocated in CurrentMemoryContext.
 	 */
 	GmmSuff    *(*estep) (void *arg, const Gmm *m);
 
@@ -54,13 +54,7 @@ extern Gmm *gmm_em_drive(const GmmEmSource *src, const Gmm *start,
 extern Gmm *gmm_em_fit(const GmmRows *rows, const GmmFitOptions *opts,
 					   const char *caller);
 
-/*
- * Install the executor hooks behind the WARNING, once per statement, about
- * fits that reached max_iter without converging (called from _PG_init).
- */
-extern void gmm_convergence_warning_init(void);
-
 /* the criterion value (BIC or AIC) of a fitted model */
 extern double gmm_fit_criterion(const Gmm *m, int criterion);
 
-#endif							/* GMM_EMFIT_H */
+#endif							/* GMM_DRIVER_H */

@@ -1,5 +1,5 @@
 /*
- * estep_blocks.c
+ * kernel/estep_blocks.c
  *	  The blocked E-step (see estep.h).  Each block of GMM_BLOCK rows goes
  *	  through three stages, written as loops across the rows of the block:
  *	   1. weighted log-densities lp[j][r] of every component: on the block
@@ -667,12 +667,7 @@ gmm_estep_blocks(const GmmPrepared *p, const double *X, const double *w,
 	}
 
 	for (int b = 0; b < chunk; b++)
-	{
-		pfree(job->part[b]->nk);
-		pfree(job->part[b]->s1);
-		pfree(job->part[b]->s2);
-		pfree(job->part[b]);
-	}
+		gmm_suff_free(job->part[b]);
 	pfree(job->part);
 	for (int t = 0; t < nthreads; t++)
 	{

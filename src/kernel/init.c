@@ -1,5 +1,5 @@
 /*
- * init.c
+ * kernel/init.c
  *	  Initial models for EM: greedy weighted k-means++ seeding, Lloyd's
  *	  k-means, random distinct rows, given means, and the parameters of a
  *	  hard assignment of the rows (see init.h).
@@ -14,6 +14,9 @@
 #include "utils/memutils.h"
 
 #include "kernel/init.h"
+
+/* working memory per row during the fit (k-means++ distances, labels) */
+#define FIT_WORK_BYTES_PER_ROW	(sizeof(double) + sizeof(int32))
 
 #define LLOYD_DEFAULT_MAX_ITER	300
 #define LLOYD_TOL				1e-4
@@ -596,4 +599,12 @@ gmm_init_model(const GmmRows *rows, int k, const GmmFitOptions *opts,
 	pfree(centers);
 	pfree(labels);
 	return m;
+}
+
+/* Bytes gmm.fit_memory_limit charges per row held in memory */
+Size
+gmm_fit_row_bytes(int d, bool weighted)
+{
+	return add_size(mul_size(sizeof(double), d),
+					(weighted ? sizeof(double) : 0) + FIT_WORK_BYTES_PER_ROW);
 }

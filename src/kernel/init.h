@@ -1,5 +1,5 @@
 /*
- * init.h
+ * kernel/init.h
  *	  Initial models for EM over rows held in memory: k-means++ seeding
  *	  (greedy, weighted), Lloyd's k-means, k distinct random rows, or means
  *	  given in the options, and the parameters of a hard assignment.
@@ -16,8 +16,8 @@
 
 #include "common/pg_prng.h"
 
-#include "gmm.h"
-#include "options.h"
+#include "kernel/fitopts.h"
+#include "kernel/model.h"
 
 typedef struct GmmRows
 {
@@ -36,16 +36,12 @@ gmm_row_weight(const GmmRows *rows, int64 r)
 }
 
 /*
- * gmm.fit_memory_limit (fit.c) for rows held in memory, by gmm_fit and by
- * gmm_train's sample: the bytes charged per row of dimension d (the row,
- * its weight, and the per-row work arrays of initialisation), the rows the
- * limit allows, and the error when a group or sample exceeds it.  Work
- * arrays that scale with the rows are huge allocations.
+ * The bytes gmm.fit_memory_limit (gmm.c) charges per row of dimension d held
+ * in memory, by gmm_fit and by gmm_train's sample: the row, its weight, and
+ * the per-row work arrays of initialisation.  Work arrays that scale with
+ * the rows are huge allocations.
  */
 extern Size gmm_fit_row_bytes(int d, bool weighted);
-extern int64 gmm_fit_memory_limit_rows(Size per_row);
-extern void gmm_fit_memory_limit_error(const char *caller, int64 n, int d,
-									   Size per_row, const char *hint) pg_attribute_noreturn();
 
 /*
  * -0.0 becomes 0.0 in the d values of x: rows held in memory are compared

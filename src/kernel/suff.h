@@ -1,9 +1,9 @@
 /*
- * em.h
- *	  EM kernels over plain arrays: the E-step that accumulates sufficient
- *	  statistics and the M-step that turns them into a model.  No fmgr here;
- *	  the fitting aggregate (fit.c), the statistics type and gmm_em_step
- *	  (stats.c) and gmm_train are thin wrappers around these.
+ * kernel/suff.h
+ *	  The sufficient statistics of EM (GmmSuff) that the E-step (estep.h)
+ *	  accumulates and the M-step (mstep.h) turns into a model.  No fmgr here;
+ *	  gmm_fit (fit_agg.c), gmm_em_step and gmm_stats_agg (stats_agg.c) and
+ *	  gmm_train (train.c) feed these kernels.
  *
  * Second moments are accumulated about a per-component shift c_j (the
  * current model's mean of component j) so that the M-step never forms
@@ -14,10 +14,10 @@
  *		  lower triangle, d(d+1)/2 values, row by row; diag/spherical: d)
  * plus sum_w = sum_i w_i and sum_ll = sum_i w_i log p(x_i).
  */
-#ifndef GMM_EM_H
-#define GMM_EM_H
+#ifndef GMM_SUFF_H
+#define GMM_SUFF_H
 
-#include "gmm.h"
+#include "kernel/model.h"
 
 typedef struct GmmSuff
 {
@@ -44,42 +44,10 @@ gmm_s2_count(int cov_type, int d)
 extern GmmSuff *gmm_suff_alloc(int cov_type, int k, int d, const double *shift);
 extern void gmm_suff_reset(GmmSuff *s);
 
-/*
- * E-step over n rows X (n x d, row-major) with optional weights w (NULL = 1):
- * adds to s.  Rows with weight 0 are skipped.  s->shift must be p's means.
- */
-extern void gmm_estep_accum(const GmmPrepared *p, const double *X,
-							const double *w, int n, GmmSuff *s);
-
 /* a += b (same shape, same shift) */
 extern void gmm_suff_merge(GmmSuff *a, const GmmSuff *b);
 
-/*
- * M-step: a new model of the same shape from s, with reg_covar added to the
- * variances.  Components whose nk falls below a tiny threshold are reported
- * by returning their count in *n_empty (their parameters are left as those
- * of "prev", with weight ~0, so the caller may re-seed them).  The returned
- * model has no fit metadata set (flags 0); it is not validated.
- */
-extern Gmm *gmm_mstep(const GmmSuff *s, const Gmm *prev, double reg_covar,
-					  int *n_empty);
+/* free s and its arrays */
+extern void gmm_suff_free(GmmSuff *s);
 
-/*
- * gmm_mstep with Oracle Approximating Shrinkage (when oas) of the full and
- * tied covariance matrices before reg_covar is added: each empirical
- * covariance S of a component with soft count n_j (tied: the total weight)
- * becomes (1 - r) S + r (tr S / d) I, with r as in gmm_oas_shrink.
- */
-extern Gmm *gmm_mstep_shrunk(const GmmSuff *s, const Gmm *prev, double reg_covar,
-							 bool oas, int *n_empty);
-
-/*
- * Oracle Approximating Shrinkage (Chen et al. 2010, as in scikit-learn's
- * oas and gmr) of the symmetric d x d matrix C estimated from n samples, in
- * place: mu = tr C / d, a = mean of the squared elements,
- * r = min((a + mu^2) / ((n + 1)(a - mu^2 / d)), 1) (1 when the denominator
- * is not positive), C = (1 - r) C + r mu I.  Returns r.
- */
-extern double gmm_oas_shrink(double *C, int d, double n);
-
-#endif							/* GMM_EM_H */
+#endif							/* GMM_SUFF_H */

@@ -1,10 +1,11 @@
 /*
- * threads.c
- *	  The gmm.threads setting and the block runner of threads.h: POSIX
- *	  threads that only do arithmetic, with signals blocked so that every
- *	  signal reaches the backend's own thread, interrupts serviced by that
- *	  thread alone, and OpenBLAS kept single-threaded with its own pool
- *	  of threads stopped.
+ * kernel/threads.c
+ *	  The block runner of threads.h: POSIX threads that only do arithmetic,
+ *	  with signals blocked so that every signal reaches the backend's own
+ *	  thread, interrupts serviced by that thread alone, and OpenBLAS kept
+ *	  single-threaded with its own pool of threads stopped.  The gmm.threads
+ *	  setting is in gmm.c; it reaches the runner through
+ *	  gmm_thread_limit_hook.
  */
 #include "postgres.h"
 
@@ -13,18 +14,15 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "access/parallel.h"
 #include "miscadmin.h"
-#include "optimizer/cost.h"
 #include "port/atomics.h"
-#include "utils/guc.h"
 
 #include "kernel/threads.h"
 
 /* below this much work per thread another thread is not worth starting */
 #define GMM_MIN_WORK_PER_THREAD 2.0e6
 
-int			gmm_threads = 0;
+int			(*gmm_thread_limit_hook) (void) = NULL;
 
 /* OpenBLAS's thread control, when the BLAS in use is OpenBLAS */
 extern void openblas_set_num_threads(int n) __attribute__((weak));
@@ -69,36 +67,21 @@ gmm_blas_single_threaded(void)
 		blas_thread_shutdown_();
 }
 
-/* Define gmm.threads (idempotent); called from _PG_init in fit.c */
+/*
+ * Stop OpenBLAS's pool of threads (once, from _PG_init): at load the pool
+ * runs whatever the count, so stop it in any case
+ */
 void
-gmm_threads_init(void)
+gmm_blas_stop_pool(void)
 {
-	static bool done = false;
-
-	if (done)
-		return;
-	done = true;
-
-	/* at load the pool runs whatever the count: stop it in any case */
 	if (openblas_set_num_threads)
 		openblas_set_num_threads(1);
 	if (blas_thread_shutdown_)
 		blas_thread_shutdown_();
-	DefineCustomIntVariable("gmm.threads",
-							"Threads used by gmm's EM kernels in one backend.",
-							"0 (the default) means as many as the CPUs this "
-							"process may use, but no more than "
-							"max_parallel_workers_per_gather + 1, and one "
-							"inside a parallel worker.  Results do not depend "
-							"on the number of threads.",
-							&gmm_threads,
-							0, 0, GMM_MAX_THREADS,
-							PGC_USERSET, 0,
-							NULL, NULL, NULL);
 }
 
 /* CPUs this process may run on */
-static int
+int
 gmm_cpu_count(void)
 {
 	static int	ncpu = 0;
@@ -123,15 +106,9 @@ gmm_cpu_count(void)
 int
 gmm_thread_count(double work)
 {
-	int			n = gmm_threads;
+	int			n = gmm_thread_limit_hook ? gmm_thread_limit_hook() : 1;
 	int			by_work;
 
-	if (n <= 0)
-	{
-		if (IsParallelWorker())
-			return 1;
-		n = Min(gmm_cpu_count(), max_parallel_workers_per_gather + 1);
-	}
 	by_work = (int) Min(work / GMM_MIN_WORK_PER_THREAD, (double) GMM_MAX_THREADS);
 	n = Min(n, Max(by_work, 1));
 	return Max(n, 1);

@@ -1,6 +1,6 @@
 /*
- * threads.h
- *	  Threads for the EM kernels: the gmm.threads setting and a runner that
+ * kernel/threads.h
+ *	  Threads for the EM kernels: a runner that
  *	  splits a job of numbered blocks over pthreads doing pure arithmetic on
  *	  buffers allocated beforehand.  Only the calling (main) thread ever
  *	  touches PostgreSQL: it checks for interrupts between its blocks, stops
@@ -16,13 +16,19 @@
 
 #define GMM_MAX_THREADS 64
 
-/* value of the gmm.threads setting (0 = automatic) */
-extern int	gmm_threads;
+/*
+ * The most threads a job may use (gmm.c sets it from gmm.threads); NULL
+ * means one thread
+ */
+extern int	(*gmm_thread_limit_hook) (void);
 
-/* define gmm.threads; called from _PG_init */
-extern void gmm_threads_init(void);
+/* CPUs this process may run on */
+extern int	gmm_cpu_count(void);
 
-/* threads to use for a job of about "work" floating point operations */
+/* stop OpenBLAS's pool of threads, whatever its count (from _PG_init) */
+extern void gmm_blas_stop_pool(void);
+
+/* threads to use for a job of about "work" floating point operations (at most the limit) */
 extern int	gmm_thread_count(double work);
 
 /* fn(arg, tid, block): process one block with thread tid's buffers */

@@ -1,0 +1,106 @@
+/*
+ * kernel/model.h
+ *	  The gmm model: on-disk layout, size limits, covariance types, and the
+ *	  kernel functions of kernel/model.c (sizes, names, parameter counts,
+ *	  information criteria, validation).  No fmgr: the SQL side of the type
+ *	  is in gmm.h.
+ *
+ * A model is a varlena of a fixed header followed by float8 values:
+ *	 weights[k], means[k][d], covariances[...]
+ * where the covariance block depends on the covariance type:
+ *	 full: k * d * d   diag: k * d   spherical: k   tied: d * d
+ * All matrices are row-major and stored whole (not packed).
+ *
+ * Format version 1 (gmm 0.1.0, and every model without a selection table)
+ * ends there.  Version 2 is written only for models that carry a selection
+ * table (GMM_FLAG_SELECTION, a fit over a range of k): n_selection rows of
+ * GMM_SEL_FIELDS float8 follow the covariances,
+ *	 k, log_likelihood (mean per row), n_iter, converged (0 or 1)
+ * one per k fitted, in increasing k.  Every version is read; a value is
+ * rewritten in the newer format only when written again.
+ */
+#ifndef GMM_KERNEL_MODEL_H
+#define GMM_KERNEL_MODEL_H
+
+#include "postgres.h"
+
+#define GMM_FORMAT_VERSION	1	/* models without a selection table */
+#define GMM_FORMAT_VERSION_SELECTION	2	/* models with one */
+#define GMM_SEL_FIELDS		4	/* float8 per row of the selection table */
+
+/* limits, documented in the README */
+#define GMM_MAX_K			10000
+#define GMM_MAX_D			4096
+/*
+ * about the most float8 values a model holds (weights, means and
+ * covariances): the jsonb form's 256 MB at 24 bytes per value; the exact
+ * test is gmm_forms_fit
+ */
+#define GMM_MAX_VALUES		11000000
+/* the largest jsonb container: JENTRY_OFFLENMASK (checked in gmm_io.c) */
+#define GMM_JSONB_MAX_BYTES	0x0FFFFFFF
+
+/* log(2 pi) */
+#define GMM_LOG_2PI			1.8378770664093454836
+
+/* weights must sum to 1 within this absolute tolerance */
+#define GMM_WEIGHT_SUM_TOL	1e-6
+/* |a_ij - a_ji| <= GMM_SYMMETRY_TOL * sqrt(a_ii * a_jj) */
+#define GMM_SYMMETRY_TOL	1e-8
+
+typedef enum GmmCovType
+{
+	GMM_COV_FULL = 0,
+	GMM_COV_DIAG = 1,
+	GMM_COV_SPHERICAL = 2,
+	GMM_COV_TIED = 3
+} GmmCovType;
+
+#define GMM_NUM_COV_TYPES	4
+
+/* flags */
+#define GMM_FLAG_FITTED		0x0001	/* fit metadata below is meaningful */
+#define GMM_FLAG_CONVERGED	0x0002	/* the fit met its tolerance */
+#define GMM_FLAG_SELECTION	0x0004	/* a selection table follows (version 2) */
+#define GMM_FLAG_MASK		0x0007
+
+typedef struct Gmm
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	uint8		version;		/* GMM_FORMAT_VERSION[_SELECTION] */
+	uint8		cov_type;		/* GmmCovType */
+	uint16		flags;			/* GMM_FLAG_* */
+	int32		k;				/* number of components */
+	int32		d;				/* dimension */
+	int32		n_iter;			/* EM iterations run (fitted models) */
+	int32		n_selection;	/* rows of the selection table; 0 in version 1 */
+	float8		n_seen;			/* rows (or total weight) seen by the fit */
+	float8		log_likelihood; /* mean log-likelihood per row (weight) */
+	float8		data[FLEXIBLE_ARRAY_MEMBER];
+} Gmm;
+
+#define GMM_HEADER_SIZE			offsetof(Gmm, data)
+#define GMM_WEIGHTS(m)			((m)->data)
+#define GMM_MEANS(m)			((m)->data + (m)->k)
+#define GMM_COVS(m)				((m)->data + (Size) (m)->k + (Size) (m)->k * (m)->d)
+#define GMM_IS_FITTED(m)		(((m)->flags & GMM_FLAG_FITTED) != 0)
+#define GMM_SELECTION(m)		((m)->data + gmm_value_count((m)->cov_type, (m)->k, (m)->d))
+
+/* kernel/model.c */
+extern Size gmm_cov_count(int cov_type, int k, int d);
+extern Size gmm_value_count(int cov_type, int k, int d);
+extern Size gmm_size(int cov_type, int k, int d);
+extern bool gmm_forms_fit(Size n, Size n_arrays);
+extern void gmm_check_shape(int k, int d);
+extern Gmm *gmm_alloc(int cov_type, int k, int d);
+extern void gmm_validate(const Gmm *m);
+extern void gmm_canonicalize(Gmm *m);
+extern int	gmm_parse_cov_type(const char *name);
+extern const char *gmm_cov_type_name(int cov_type);
+extern double gmm_n_parameters(const Gmm *m);
+extern double gmm_n_parameters_kd(int cov_type, int k, int d);
+extern Gmm *gmm_with_selection(const Gmm *m, const double *rows, int n);
+extern void gmm_full_covariance(const Gmm *m, int j, double *out);
+extern uint64 gmm_fingerprint(const Gmm *m);
+
+#endif							/* GMM_KERNEL_MODEL_H */
