@@ -250,12 +250,7 @@ fit_transition(FunctionCallInfo fcinfo, bool weighted)
 	if (weighted)
 	{
 		weight = PG_GETARG_FLOAT8(2);
-		if (isnan(weight) || isinf(weight) || weight < 0.0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("gmm_fit_weighted sample weight %g is not a non-negative number", weight),
-					 errdetail("Row " INT64_FORMAT " has this weight.", st->rows_seen),
-					 errhint("Sample weights must be finite and non-negative; rows of weight 0 are ignored.")));
+		gmm_check_row_weight(weight, FIT_NAME(st), st->rows_seen);
 	}
 	add_row(st, PG_GETARG_ARRAYTYPE_P(1), weight);
 	PG_RETURN_POINTER(st);

@@ -7,6 +7,9 @@
 #define GMM_H
 
 #include "postgres.h"
+
+#include <math.h>
+
 #include "fmgr.h"
 #include "utils/array.h"
 
@@ -25,6 +28,20 @@ extern ArrayType *gmm_array_nd(const double *v, int ndims, const int *dims);
 extern double *gmm_array_values(ArrayType *a, int *n, const char *what);
 extern int *gmm_read_dims(ArrayType *a, int d, int *n, bool allow_all,
 						  const char *verb);
+
+/* point.c: the one row-weight check of gmm_fit_weighted, gmm_stats_agg, gmm_em_step and gmm_train */
+extern void gmm_row_weight_error(double w, const char *caller, int64 row) pg_attribute_noreturn();
+
+/*
+ * Error unless a row weight is finite and non-negative; caller (or NULL)
+ * names the function, row (> 0) numbers the row in the DETAIL
+ */
+static inline void
+gmm_check_row_weight(double w, const char *caller, int64 row)
+{
+	if (unlikely(!(w >= 0.0) || isinf(w)))
+		gmm_row_weight_error(w, caller, row);
+}
 
 /* gmm.c: the settings */
 extern int	gmm_threads;

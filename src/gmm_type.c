@@ -17,6 +17,7 @@
 
 #include "compat.h"
 #include "gmm.h"
+#include "kernel/fitopts.h"
 
 /* ---------------------------------------------------------------------
  * Constructor and accessors
@@ -215,8 +216,9 @@ gmm_bic_model(PG_FUNCTION_ARGS)
 	Gmm		   *m = PG_GETARG_GMM_P(0);
 
 	RETURN_NULL_UNLESS_FITTED(m);
-	PG_RETURN_FLOAT8(-2.0 * m->log_likelihood * m->n_seen +
-					 gmm_n_parameters(m) * log(m->n_seen));
+	PG_RETURN_FLOAT8(gmm_information_criterion(GMM_CRITERION_BIC,
+											   m->log_likelihood * m->n_seen,
+											   m->n_seen, gmm_n_parameters(m)));
 }
 
 PG_FUNCTION_INFO_V1(gmm_aic_model);
@@ -227,7 +229,9 @@ gmm_aic_model(PG_FUNCTION_ARGS)
 	Gmm		   *m = PG_GETARG_GMM_P(0);
 
 	RETURN_NULL_UNLESS_FITTED(m);
-	PG_RETURN_FLOAT8(-2.0 * m->log_likelihood * m->n_seen + 2.0 * gmm_n_parameters(m));
+	PG_RETURN_FLOAT8(gmm_information_criterion(GMM_CRITERION_AIC,
+											   m->log_likelihood * m->n_seen,
+											   m->n_seen, gmm_n_parameters(m)));
 }
 
 PG_FUNCTION_INFO_V1(gmm_selection);
@@ -260,15 +264,15 @@ gmm_selection(PG_FUNCTION_ARGS)
 	{
 		const double *row = rows + (Size) r * GMM_SEL_FIELDS;
 		int			k = (int) row[0];
-		double		fit = -2.0 * row[1] * m->n_seen,
+		double		sum_ll = row[1] * m->n_seen,
 					p = gmm_n_parameters_kd(m->cov_type, k, m->d);
 		Datum		values[6];
 		bool		nulls[6] = {false, false, false, false, false, false};
 
 		values[0] = Int32GetDatum(k);
 		values[1] = Float8GetDatum(row[1]);
-		values[2] = Float8GetDatum(fit + p * log(m->n_seen));
-		values[3] = Float8GetDatum(fit + 2.0 * p);
+		values[2] = Float8GetDatum(gmm_information_criterion(GMM_CRITERION_BIC, sum_ll, m->n_seen, p));
+		values[3] = Float8GetDatum(gmm_information_criterion(GMM_CRITERION_AIC, sum_ll, m->n_seen, p));
 		values[4] = BoolGetDatum(row[3] != 0.0);
 		values[5] = Int32GetDatum((int) row[2]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

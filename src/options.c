@@ -9,6 +9,7 @@
 #include <float.h>
 #include <math.h>
 
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -25,7 +26,24 @@ static const char *const known_keys[] = {
 	"shrinkage"
 };
 
-#define VALID_KEYS "covariance_type, max_iter, tol, reg_covar, n_init, init, means, weights, covariances, seed, max_tries, verbose, k_max, criterion, shrinkage"
+/* The known keys as "a, b, c", for the unknown-key hint (built once) */
+static const char *
+known_keys_text(void)
+{
+	static char *text = NULL;
+
+	if (text == NULL)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		for (int i = 0; i < (int) lengthof(known_keys); i++)
+			appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", known_keys[i]);
+		text = MemoryContextStrdup(TopMemoryContext, buf.data);
+		pfree(buf.data);
+	}
+	return text;
+}
 
 /* Is key one of the options read here? */
 static bool
@@ -315,14 +333,14 @@ gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
 		if (strcmp(key, "covariance_type") == 0)
 		{
 			char	   *s = gmm_option_string(caller, key, &v);
+			int			t = gmm_cov_type_from_name(s);
 
-			if (strcmp(s, "full") != 0 && strcmp(s, "diag") != 0 &&
-				strcmp(s, "spherical") != 0 && strcmp(s, "tied") != 0)
+			if (t < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("%s option \"covariance_type\" is \"%s\", which is not a covariance type", caller, s),
-						 errhint("Use one of \"full\", \"diag\", \"spherical\" or \"tied\".")));
-			opts->cov_type = gmm_parse_cov_type(s);
+						 errhint(GMM_COV_TYPE_HINT)));
+			opts->cov_type = t;
 		}
 		else if (strcmp(key, "max_iter") == 0)
 			opts->max_iter = gmm_option_int(caller, key, &v, 0, PG_INT32_MAX);
@@ -401,7 +419,7 @@ gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown %s option \"%s\"", caller, key),
-					 errhint("Valid options are: %s%s%s.", VALID_KEYS,
+					 errhint("Valid options are: %s%s%s.", known_keys_text(),
 							 hook_keys ? ", " : "", hook_keys ? hook_keys : "")));
 	}
 

@@ -2,7 +2,8 @@
  * point.c
  *	  Points as SQL arrays: reading float8[] and real[] points with their
  *	  checks (one dimension, no NULL, NaN or infinity, the right length),
- *	  building float8[] results, and lists of dimensions.
+ *	  building float8[] results, lists of dimensions, and the row-weight
+ *	  error.
  */
 #include "postgres.h"
 
@@ -220,4 +221,16 @@ gmm_read_dims(ArrayType *a, int d, int *n, bool allow_all, const char *verb)
 	pfree(seen);
 	*n = cnt;
 	return out;
+}
+
+/* The error of gmm_check_row_weight: w is not a finite non-negative number */
+void
+gmm_row_weight_error(double w, const char *caller, int64 row)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 caller ? errmsg("%s: row weight %g is not a finite non-negative number", caller, w)
+			 : errmsg("row weight %g is not a finite non-negative number", w),
+			 row > 0 ? errdetail("Row " INT64_FORMAT " of the input has this weight.", row) : 0,
+			 errhint("Rows of weight 0 are ignored; filter out the others with WHERE.")));
 }

@@ -13,6 +13,7 @@
 #include "utils/array.h"
 
 #include "gmm.h"
+#include "kernel/fitopts.h"
 #include "score_cache.h"
 
 /*
@@ -229,7 +230,8 @@ gmm_bic_final(PG_FUNCTION_ARGS)
 
 	if (s[0] == 0)
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(-2.0 * s[1] + state_nparams(s, "gmm_bic") * log(s[0]));
+	PG_RETURN_FLOAT8(gmm_information_criterion(GMM_CRITERION_BIC, s[1], s[0],
+											   state_nparams(s, "gmm_bic")));
 }
 
 PG_FUNCTION_INFO_V1(gmm_aic_final);
@@ -241,5 +243,6 @@ gmm_aic_final(PG_FUNCTION_ARGS)
 
 	if (s[0] == 0)
 		PG_RETURN_NULL();
-	PG_RETURN_FLOAT8(-2.0 * s[1] + 2.0 * state_nparams(s, "gmm_aic"));
+	PG_RETURN_FLOAT8(gmm_information_criterion(GMM_CRITERION_AIC, s[1], s[0],
+											   state_nparams(s, "gmm_aic")));
 }

@@ -89,17 +89,6 @@ emstep_cache(GmmPrepared *p)
 	return c;
 }
 
-/* Error unless a row's weight is a finite non-negative number */
-static inline void
-check_weight(double w)
-{
-	if (unlikely(!(w >= 0.0) || isinf(w)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("row weight %g is not a finite non-negative number", w),
-				 errhint("Give rows to ignore a weight of 0, or filter them out with WHERE.")));
-}
-
 /* Error for a row whose model differs from the one the group started with */
 static void
 model_changed_error(const GmmStats *s, const GmmPrepared *p, uint64 fp)
@@ -216,7 +205,7 @@ gmm_stats_accum(PG_FUNCTION_ARGS)
 	if (PG_NARGS() > 3)
 	{
 		w = PG_GETARG_FLOAT8(3);
-		check_weight(w);
+		gmm_check_row_weight(w, NULL, 0);
 		if (w == 0.0)
 		{
 			if (s == NULL)

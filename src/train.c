@@ -227,17 +227,6 @@ probe_source(Train *t)
 	SPI_freeplan(plan);
 }
 
-/* Error unless a weight is finite and non-negative */
-static void
-check_weight(Train *t, double w)
-{
-	if (!(w >= 0.0) || isinf(w))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s: row weight %g in column \"%s\" is not a finite non-negative number",
-						t->caller, w, t->weight_column)));
-}
-
 /*
  * Make room in the sample for row number "need" (0-based): the buffers grow
  * geometrically up to sample_size rows, as huge allocations in "keep",
@@ -322,7 +311,7 @@ draw_sample(Train *t, pg_prng_state *rng, MemoryContext keep)
 				if (isnull)
 					continue;
 				w = DatumGetFloat8(wd);
-				check_weight(t, w);
+				gmm_check_row_weight(w, t->caller, 0);
 				if (w == 0.0)
 					continue;
 			}
@@ -445,33 +434,14 @@ train(Train *t, const Gmm *start)
 {
 	const GmmFitOptions *opts = &t->opts;
 	GmmEmSource src = {train_estep, train_rows, t, "sample row"};
-	int			k_min = opts->k_min,
-				k_max = opts->k_max;
+	int			k_max = opts->k_max;
 	Gmm		   *m;
 
 	if (start == NULL)
 	{
-		int64		distinct;
-
 		draw_sample(t, &t->rng, t->keep_cxt);
 		gmm_fit_options_check_dimension(opts, t->sample.d, t->caller);
-		distinct = gmm_count_distinct_rows(&t->sample, k_max);
-		if (distinct < k_min)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s: fewer distinct rows (" INT64_FORMAT ") than components (%d) in the sample",
-							t->caller, distinct, k_min),
-					 errdetail("The sample holds " INT64_FORMAT " of the " INT64_FORMAT " rows of the source.",
-							   t->sample.n, t->rows_seen),
-					 errhint("Use fewer components, or a larger \"sample_size\" if the source has more distinct rows.")));
-		if (distinct < k_max)
-		{
-			if (opts->verbose)
-				ereport(NOTICE,
-						(errmsg("%s: only " INT64_FORMAT " distinct rows in the sample: fitting k from %d to " INT64_FORMAT,
-								t->caller, distinct, k_min, distinct)));
-			k_max = (int) distinct;
-		}
+		k_max = gmm_k_max_for_rows(&t->sample, opts, t->caller, t->rows_seen);
 	}
 	m = gmm_em_drive(&src, start, opts, k_max, t->caller);
 	gmm_fit_warning_count(m, opts, t->caller);

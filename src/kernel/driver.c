@@ -46,69 +46,16 @@ typedef struct RunOutcome
 	int			tries;			/* attempts made */
 } RunOutcome;
 
-/* The criterion value of a fitted model: -2 n LL + penalty */
-double
-gmm_fit_criterion(const Gmm *m, int criterion)
-{
-	double		p = gmm_n_parameters(m);
-	double		fit = -2.0 * m->log_likelihood * m->n_seen;
-
-	if (criterion == GMM_CRITERION_AIC)
-		return fit + 2.0 * p;
-	return fit + p * log(m->n_seen);
-}
-
 /*
  * 0 when every parameter is finite and every covariance positive definite,
- * else the 1-based number of the first bad component.
+ * else the 1-based number of the first bad component
  */
 static int
 bad_component(const Gmm *m, double *work)
 {
-	int			k = m->k,
-				d = m->d;
-	const double *c = GMM_COVS(m);
+	GmmProblem	pb;
 
-	for (int j = 0; j < k; j++)
-	{
-		if (!isfinite(GMM_WEIGHTS(m)[j]))
-			return j + 1;
-		for (int i = 0; i < d; i++)
-			if (!isfinite(GMM_MEANS(m)[(Size) j * d + i]))
-				return j + 1;
-	}
-	switch (m->cov_type)
-	{
-		case GMM_COV_FULL:
-		case GMM_COV_TIED:
-			{
-				int			nmat = (m->cov_type == GMM_COV_FULL) ? k : 1;
-				Size		dd = (Size) d * d;
-
-				for (int j = 0; j < nmat; j++)
-				{
-					for (Size i = 0; i < dd; i++)
-						if (!isfinite(c[j * dd + i]))
-							return j + 1;
-					memcpy(work, c + j * dd, sizeof(double) * dd);
-					if (gmm_cholesky(work, d) != 0)
-						return j + 1;
-				}
-				break;
-			}
-		case GMM_COV_DIAG:
-			for (int j = 0; j < k; j++)
-				for (int i = 0; i < d; i++)
-					if (!(c[(Size) j * d + i] > 0.0) || !isfinite(c[(Size) j * d + i]))
-						return j + 1;
-			break;
-		case GMM_COV_SPHERICAL:
-			for (int j = 0; j < k; j++)
-				if (!(c[j] > 0.0) || !isfinite(c[j]))
-					return j + 1;
-			break;
-	}
-	return 0;
+	return gmm_model_check(m, 0, work, &pb) ? 0 : pb.component;
 }
 
 /*
@@ -243,8 +190,6 @@ em_run(const GmmEmSource *src, Gmm *model, const GmmFitOptions *opts,
 		Gmm		   *next;
 		int			n_empty,
 					bad;
-		double		total = 0.0,
-					nk_min;
 		bool		reseeded = false;
 
 		CHECK_FOR_INTERRUPTS();
@@ -279,10 +224,8 @@ em_run(const GmmEmSource *src, Gmm *model, const GmmFitOptions *opts,
 
 		if (n_empty > 0)
 		{
-			/* the same threshold as gmm_mstep */
-			for (int j = 0; j < k; j++)
-				total += s->nk[j];
-			nk_min = 10.0 * DBL_EPSILON * Max(total, 1.0);
+			double		nk_min = gmm_mass_threshold(gmm_suff_mass(s));
+
 			for (int j = 0; j < k; j++)
 				live[j] = (s->nk[j] >= nk_min);
 			for (int j = 0; j < k; j++)
@@ -494,7 +437,9 @@ gmm_em_drive(const GmmEmSource *src, const Gmm *start,
 						(errmsg("%s: k=%d skipped: %s", caller, k, failure_text(f.status))));
 			continue;
 		}
-		crit = gmm_fit_criterion(m, opts->criterion);
+		crit = gmm_information_criterion(opts->criterion,
+										 m->log_likelihood * m->n_seen,
+										 m->n_seen, gmm_n_parameters(m));
 		if (sel != NULL)
 		{
 			double	   *row = sel + (Size) n_sel++ * GMM_SEL_FIELDS;
@@ -572,25 +517,7 @@ Gmm *
 gmm_em_fit(const GmmRows *rows, const GmmFitOptions *opts, const char *caller)
 {
 	GmmEmSource src = {memory_estep, memory_rows, (void *) rows, "row"};
-	int			k_min = opts->k_min,
-				k_max = opts->k_max;
-	int64		distinct = gmm_count_distinct_rows(rows, k_max);
-
-	if (distinct < k_min)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s: fewer distinct rows (" INT64_FORMAT ") than components (%d)",
-						caller, distinct, k_min),
-				 errdetail("The input has " INT64_FORMAT " rows.", rows->n),
-				 errhint("Use fewer components, or fit more data.")));
-	if (distinct < k_max)
-	{
-		if (opts->verbose)
-			ereport(NOTICE,
-					(errmsg("%s: only " INT64_FORMAT " distinct rows: fitting k from %d to " INT64_FORMAT,
-							caller, distinct, k_min, distinct)));
-		k_max = (int) distinct;
-	}
+	int			k_max = gmm_k_max_for_rows(rows, opts, caller, 0);
 
 	return gmm_em_drive(&src, NULL, opts, k_max, caller);
 }

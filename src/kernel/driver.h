@@ -54,7 +54,4 @@ extern Gmm *gmm_em_drive(const GmmEmSource *src, const Gmm *start,
 extern Gmm *gmm_em_fit(const GmmRows *rows, const GmmFitOptions *opts,
 					   const char *caller);
 
-/* the criterion value (BIC or AIC) of a fitted model */
-extern double gmm_fit_criterion(const Gmm *m, int criterion);
-
 #endif							/* GMM_DRIVER_H */

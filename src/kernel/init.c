@@ -45,6 +45,24 @@ sqdist(const double *a, const double *b, int d)
 	return s;
 }
 
+/* Index of the centre nearest to x (the first on ties); its squared distance into *dist */
+static inline int
+nearest_center(const double *x, const double *centers, int k, int d, double *dist)
+{
+	double		best = INFINITY;
+	int			bj = 0;
+
+	for (int j = 0; j < k; j++)
+	{
+		double		t = sqdist(x, centers + (Size) j * d, d);
+
+		if (t < best)
+			best = t, bj = j;
+	}
+	*dist = best;
+	return bj;
+}
+
 /* pointer to row r */
 static inline const double *
 row_at(const GmmRows *rows, int64 r)
@@ -271,19 +289,11 @@ gmm_assign_labels(const GmmRows *rows, int k, const double *centers,
 	for (int64 r = 0; r < rows->n; r++)
 	{
 		const double *x = row_at(rows, r);
-		double		best = INFINITY;
-		int			bj = 0;
+		double		best;
 
 		if ((r & 1023) == 1023)
 			CHECK_FOR_INTERRUPTS();
-		for (int j = 0; j < k; j++)
-		{
-			double		t = sqdist(x, centers + (Size) j * d, d);
-
-			if (t < best)
-				best = t, bj = j;
-		}
-		labels[r] = bj;
+		labels[r] = nearest_center(x, centers, k, d, &best);
 		inertia += gmm_row_weight(rows, r) * best;
 	}
 	return inertia;
@@ -391,18 +401,12 @@ gmm_kmeans_lloyd(const GmmRows *rows, int k, double *centers, int32 *labels,
 		for (int64 r = 0; r < rows->n; r++)
 		{
 			const double *x = row_at(rows, r);
-			double		best = INFINITY;
-			int			bj = 0;
+			double		best;
+			int			bj;
 
 			if ((r & 1023) == 1023)
 				CHECK_FOR_INTERRUPTS();
-			for (int j = 0; j < k; j++)
-			{
-				double		t = sqdist(x, centers + (Size) j * d, d);
-
-				if (t < best)
-					best = t, bj = j;
-			}
+			bj = nearest_center(x, centers, k, d, &best);
 			if (labels[r] != bj)
 				changed++, labels[r] = bj;
 		}
@@ -607,4 +611,42 @@ gmm_fit_row_bytes(int d, bool weighted)
 {
 	return add_size(mul_size(sizeof(double), d),
 					(weighted ? sizeof(double) : 0) + FIT_WORK_BYTES_PER_ROW);
+}
+
+/*
+ * The largest k the rows allow: errors out when they hold fewer than
+ * opts->k_min distinct rows, else opts->k_max capped at the distinct rows
+ * (a NOTICE when opts->verbose).  sample_of > 0 words the messages for
+ * gmm_train's sample of that many source rows; 0 for rows that are the
+ * whole input.
+ */
+int
+gmm_k_max_for_rows(const GmmRows *rows, const GmmFitOptions *opts,
+				   const char *caller, int64 sample_of)
+{
+	int			k_min = opts->k_min,
+				k_max = opts->k_max;
+	int64		distinct = gmm_count_distinct_rows(rows, k_max);
+
+	if (distinct < k_min)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("%s: fewer distinct rows (" INT64_FORMAT ") than components (%d)%s",
+						caller, distinct, k_min, sample_of ? " in the sample" : ""),
+				 sample_of ?
+				 errdetail("The sample holds " INT64_FORMAT " of the " INT64_FORMAT " rows of the source.",
+						   rows->n, sample_of) :
+				 errdetail("The input has " INT64_FORMAT " rows.", rows->n),
+				 sample_of ?
+				 errhint("Use fewer components, or a larger \"sample_size\" if the source has more distinct rows.") :
+				 errhint("Use fewer components, or fit more data.")));
+	if (distinct < k_max)
+	{
+		if (opts->verbose)
+			ereport(NOTICE,
+					(errmsg("%s: only " INT64_FORMAT " distinct rows%s: fitting k from %d to " INT64_FORMAT,
+							caller, distinct, sample_of ? " in the sample" : "", k_min, distinct)));
+		k_max = (int) distinct;
+	}
+	return k_max;
 }

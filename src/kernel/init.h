@@ -44,6 +44,16 @@ gmm_row_weight(const GmmRows *rows, int64 r)
 extern Size gmm_fit_row_bytes(int d, bool weighted);
 
 /*
+ * The largest k the rows allow: an error when they hold fewer than
+ * opts->k_min distinct rows, else opts->k_max capped at the distinct rows
+ * (a NOTICE when opts->verbose).  sample_of > 0 words the messages for
+ * gmm_train's sample of that many source rows; 0 when the rows are the
+ * whole input.
+ */
+extern int	gmm_k_max_for_rows(const GmmRows *rows, const GmmFitOptions *opts,
+							   const char *caller, int64 sample_of);
+
+/*
  * -0.0 becomes 0.0 in the d values of x: rows held in memory are compared
  * bitwise (distinct rows, chosen centres), and -0.0 and 0.0 are the same
  * point

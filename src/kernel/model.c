@@ -12,8 +12,9 @@
 #include "common/hashfn.h"
 #include "utils/memutils.h"
 
-#include "kernel/model.h"
+#include "kernel/fitopts.h"
 #include "kernel/linalg.h"
+#include "kernel/model.h"
 
 static const char *const cov_type_names[GMM_NUM_COV_TYPES] = {
 	"full", "diag", "spherical", "tied"
@@ -145,18 +146,28 @@ gmm_alloc(int cov_type, int k, int d)
 	return m;
 }
 
-/* Parse a covariance type name */
+/* The covariance type named name, or -1 */
 int
-gmm_parse_cov_type(const char *name)
+gmm_cov_type_from_name(const char *name)
 {
 	for (int i = 0; i < GMM_NUM_COV_TYPES; i++)
 		if (strcmp(name, cov_type_names[i]) == 0)
 			return i;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid covariance type \"%s\"", name),
-			 errhint("Use one of \"full\", \"diag\", \"spherical\" or \"tied\".")));
 	return -1;
+}
+
+/* Parse a covariance type name: an error unless it names one */
+int
+gmm_parse_cov_type(const char *name)
+{
+	int			t = gmm_cov_type_from_name(name);
+
+	if (t < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid covariance type \"%s\"", name),
+				 errhint(GMM_COV_TYPE_HINT)));
+	return t;
 }
 
 /* Name of a covariance type */
@@ -199,6 +210,17 @@ gmm_n_parameters_kd(int cov_type, int k_, int d_)
 			break;
 	}
 	return cov + k * d + k - 1;
+}
+
+/*
+ * The information criterion of a fit: -2 sum_ll + n_params ln n (BIC) or
+ * -2 sum_ll + 2 n_params (AIC), sum_ll the total log-likelihood of n rows
+ * (or units of weight)
+ */
+double
+gmm_information_criterion(int criterion, double sum_ll, double n, double n_params)
+{
+	return -2.0 * sum_ll + (criterion == GMM_CRITERION_AIC ? 2.0 * n_params : n_params * log(n));
 }
 
 /* The full d x d covariance matrix of component j (0-based) */
@@ -267,56 +289,164 @@ gmm_fingerprint(const Gmm *m)
  * ---------------------------------------------------------------------
  */
 
-/* Error unless x is finite */
-static inline void
-check_finite(double x, const char *what, int comp)
+/* Record a problem for gmm_model_check; always false */
+static bool
+problem(GmmProblem *pb, GmmProblemKind kind, int comp, const char *what, double value)
 {
-	if (unlikely(isnan(x) || isinf(x)))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s of component %d is %s", what, comp, isnan(x) ? "NaN" : "infinite"),
-				 errdetail("Every parameter of a gmm must be a finite number.")));
+	memset(pb, 0, sizeof(GmmProblem));
+	pb->kind = kind;
+	pb->component = comp;
+	pb->what = what;
+	pb->value = value;
+	return false;
 }
 
-/* Error unless the d x d matrix a is symmetric and positive definite */
+/* Is x NaN or infinite? */
+static inline bool
+not_finite(double x)
+{
+	return unlikely(isnan(x) || isinf(x));
+}
+
+/* Check m's values without throwing (see model.h) */
+bool
+gmm_model_check(const Gmm *m, int checks, double *work, GmmProblem *pb)
+{
+	int			k = m->k,
+				d = m->d;
+	const double *w = GMM_WEIGHTS(m);
+	const double *mu = GMM_MEANS(m);
+	const double *c = GMM_COVS(m);
+	double		wsum = 0.0;
+
+	for (int j = 0; j < k; j++)
+	{
+		if (not_finite(w[j]))
+			return problem(pb, GMM_PROBLEM_NONFINITE, j + 1, "weight", w[j]);
+		if ((checks & GMM_CHECK_WEIGHT_SUM) && w[j] < 0.0)
+			return problem(pb, GMM_PROBLEM_NEGATIVE_WEIGHT, j + 1, NULL, w[j]);
+		wsum += w[j];
+		for (int i = 0; i < d; i++)
+			if (not_finite(mu[(Size) j * d + i]))
+				return problem(pb, GMM_PROBLEM_NONFINITE, j + 1, "mean", mu[(Size) j * d + i]);
+	}
+	if ((checks & GMM_CHECK_WEIGHT_SUM) && fabs(wsum - 1.0) > GMM_WEIGHT_SUM_TOL)
+		return problem(pb, GMM_PROBLEM_WEIGHT_SUM, 0, NULL, wsum);
+
+	switch (m->cov_type)
+	{
+		case GMM_COV_FULL:
+		case GMM_COV_TIED:
+			{
+				int			nmat = (m->cov_type == GMM_COV_FULL) ? k : 1;
+
+				for (int j = 0; j < nmat; j++)
+				{
+					const double *a = c + (Size) j * d * d;
+					int			info;
+
+					for (Size i = 0; i < (Size) d * d; i++)
+						if (not_finite(a[i]))
+							return problem(pb, GMM_PROBLEM_NONFINITE, j + 1, "covariance", a[i]);
+					if (checks & GMM_CHECK_SYMMETRY)
+						for (int i = 0; i < d; i++)
+							for (int t = 0; t < i; t++)
+							{
+								double		aij = a[(Size) i * d + t],
+											aji = a[(Size) t * d + i],
+											scale = sqrt(fabs(a[(Size) i * d + i] * a[(Size) t * d + t]));
+
+								if (fabs(aij - aji) > GMM_SYMMETRY_TOL * scale)
+								{
+									problem(pb, GMM_PROBLEM_NOT_SYMMETRIC, j + 1, NULL, aij);
+									pb->row = i;
+									pb->col = t;
+									pb->value2 = aji;
+									return false;
+								}
+							}
+					memcpy(work, a, sizeof(double) * d * d);
+					info = gmm_cholesky(work, d);
+					if (info != 0)
+					{
+						problem(pb, GMM_PROBLEM_NOT_PD, j + 1, NULL, 0.0);
+						pb->minor = info;
+						return false;
+					}
+				}
+				break;
+			}
+		case GMM_COV_DIAG:
+		case GMM_COV_SPHERICAL:
+			{
+				Size		n = (m->cov_type == GMM_COV_DIAG) ? (Size) k * d : (Size) k;
+				int			per = (m->cov_type == GMM_COV_DIAG) ? d : 1;
+
+				for (Size i = 0; i < n; i++)
+				{
+					if (not_finite(c[i]))
+						return problem(pb, GMM_PROBLEM_NONFINITE, (int) (i / per) + 1, "covariance", c[i]);
+					if (!(c[i] > 0.0))
+						return problem(pb, GMM_PROBLEM_VARIANCE, (int) (i / per) + 1, NULL, c[i]);
+				}
+				break;
+			}
+	}
+	return true;
+}
+
+/* The error gmm_validate raises for a problem gmm_model_check found */
 static void
-check_spd(const double *a, int d, int comp, double *work)
+pg_attribute_noreturn()
+report_problem(const GmmProblem *pb)
 {
-	int			info;
-
-	for (int i = 0; i < d; i++)
-		for (int j = 0; j < i; j++)
-		{
-			double		aij = a[(Size) i * d + j],
-						aji = a[(Size) j * d + i],
-						scale = sqrt(fabs(a[(Size) i * d + i] * a[(Size) j * d + j]));
-
-			if (fabs(aij - aji) > GMM_SYMMETRY_TOL * scale)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("covariance matrix of component %d is not symmetric", comp),
-						 errdetail("Element [%d][%d] is %.17g but element [%d][%d] is %.17g.",
-								   i + 1, j + 1, aij, j + 1, i + 1, aji)));
-		}
-	memcpy(work, a, sizeof(double) * d * d);
-	info = gmm_cholesky(work, d);
-	if (info != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("covariance matrix of component %d is not positive definite", comp),
-				 errdetail("Its leading minor of order %d is not positive definite.", info),
-				 errhint("Check for linearly dependent dimensions, or add a small ridge to the diagonal.")));
-}
-
-/* Error unless a variance is strictly positive */
-static inline void
-check_variance(double v, int comp)
-{
-	if (!(v > 0.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("variance %.17g of component %d is not positive", v, comp),
-				 errhint("Variances of diag and spherical models must be greater than zero.")));
+	switch (pb->kind)
+	{
+		case GMM_PROBLEM_NONFINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s of component %d is %s", pb->what, pb->component,
+							isnan(pb->value) ? "NaN" : "infinite"),
+					 errdetail("Every parameter of a gmm must be a finite number.")));
+			break;
+		case GMM_PROBLEM_NEGATIVE_WEIGHT:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("weight %.17g of component %d is negative", pb->value, pb->component),
+					 errhint("Mixture weights must be non-negative and sum to 1.")));
+			break;
+		case GMM_PROBLEM_WEIGHT_SUM:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("weights sum to %.17g, not 1", pb->value),
+					 errdetail("The sum must be within %g of 1.", GMM_WEIGHT_SUM_TOL),
+					 errhint("Divide the weights by their sum.")));
+			break;
+		case GMM_PROBLEM_NOT_SYMMETRIC:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("covariance matrix of component %d is not symmetric", pb->component),
+					 errdetail("Element [%d][%d] is %.17g but element [%d][%d] is %.17g.",
+							   pb->row + 1, pb->col + 1, pb->value,
+							   pb->col + 1, pb->row + 1, pb->value2)));
+			break;
+		case GMM_PROBLEM_NOT_PD:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("covariance matrix of component %d is not positive definite", pb->component),
+					 errdetail("Its leading minor of order %d is not positive definite.", pb->minor),
+					 errhint("Check for linearly dependent dimensions, or add a small ridge to the diagonal.")));
+			break;
+		case GMM_PROBLEM_VARIANCE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("variance %.17g of component %d is not positive", pb->value, pb->component),
+					 errhint("Variances of diag and spherical models must be greater than zero.")));
+			break;
+		case GMM_PROBLEM_NONE:
+			break;
+	}
+	elog(ERROR, "unexpected gmm model problem %d", (int) pb->kind);
 }
 
 /* Full validation of a model's header and values; errors out on the first problem */
@@ -325,11 +455,8 @@ gmm_validate(const Gmm *m)
 {
 	int			k = m->k,
 				d = m->d;
-	const double *w = GMM_WEIGHTS(m);
-	const double *mu = GMM_MEANS(m);
-	const double *c = GMM_COVS(m);
-	double		wsum = 0.0;
 	double	   *work;
+	GmmProblem	pb;
 
 	if (m->version != GMM_FORMAT_VERSION && m->version != GMM_FORMAT_VERSION_SELECTION)
 		ereport(ERROR,
@@ -371,60 +498,10 @@ gmm_validate(const Gmm *m)
 							   GMM_MAX_K)));
 	}
 
-	for (int j = 0; j < k; j++)
-	{
-		check_finite(w[j], "weight", j + 1);
-		if (w[j] < 0.0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("weight %.17g of component %d is negative", w[j], j + 1),
-					 errhint("Mixture weights must be non-negative and sum to 1.")));
-		wsum += w[j];
-		for (int i = 0; i < d; i++)
-			check_finite(mu[(Size) j * d + i], "mean", j + 1);
-	}
-	if (fabs(wsum - 1.0) > GMM_WEIGHT_SUM_TOL)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("weights sum to %.17g, not 1", wsum),
-				 errdetail("The sum must be within %g of 1.", GMM_WEIGHT_SUM_TOL),
-				 errhint("Divide the weights by their sum.")));
-
-	switch (m->cov_type)
-	{
-		case GMM_COV_FULL:
-		case GMM_COV_TIED:
-			{
-				int			nmat = (m->cov_type == GMM_COV_FULL) ? k : 1;
-
-				work = palloc(sizeof(double) * d * d);
-				for (int j = 0; j < nmat; j++)
-				{
-					const double *a = c + (Size) j * d * d;
-
-					for (Size i = 0; i < (Size) d * d; i++)
-						check_finite(a[i], "covariance", j + 1);
-					check_spd(a, d, j + 1, work);
-				}
-				pfree(work);
-				break;
-			}
-		case GMM_COV_DIAG:
-			for (int j = 0; j < k; j++)
-				for (int i = 0; i < d; i++)
-				{
-					check_finite(c[(Size) j * d + i], "covariance", j + 1);
-					check_variance(c[(Size) j * d + i], j + 1);
-				}
-			break;
-		case GMM_COV_SPHERICAL:
-			for (int j = 0; j < k; j++)
-			{
-				check_finite(c[j], "covariance", j + 1);
-				check_variance(c[j], j + 1);
-			}
-			break;
-	}
+	work = palloc(sizeof(double) * d * d);
+	if (!gmm_model_check(m, GMM_CHECK_ALL, work, &pb))
+		report_problem(&pb);
+	pfree(work);
 
 	if (GMM_IS_FITTED(m))
 	{

@@ -58,6 +58,9 @@ typedef enum GmmCovType
 
 #define GMM_NUM_COV_TYPES	4
 
+/* the hint of every error about a covariance type name */
+#define GMM_COV_TYPE_HINT	"Use one of \"full\", \"diag\", \"spherical\" or \"tied\"."
+
 /* flags */
 #define GMM_FLAG_FITTED		0x0001	/* fit metadata below is meaningful */
 #define GMM_FLAG_CONVERGED	0x0002	/* the fit met its tolerance */
@@ -86,7 +89,44 @@ typedef struct Gmm
 #define GMM_IS_FITTED(m)		(((m)->flags & GMM_FLAG_FITTED) != 0)
 #define GMM_SELECTION(m)		((m)->data + gmm_value_count((m)->cov_type, (m)->k, (m)->d))
 
-/* kernel/model.c */
+/* the first problem gmm_model_check finds in a model's values */
+typedef enum GmmProblemKind
+{
+	GMM_PROBLEM_NONE = 0,
+	GMM_PROBLEM_NONFINITE,		/* a weight, mean or covariance value */
+	GMM_PROBLEM_NEGATIVE_WEIGHT,
+	GMM_PROBLEM_WEIGHT_SUM,		/* the weights do not sum to 1 */
+	GMM_PROBLEM_NOT_SYMMETRIC,	/* a full or tied matrix */
+	GMM_PROBLEM_NOT_PD,			/* a full or tied matrix */
+	GMM_PROBLEM_VARIANCE		/* a diag or spherical variance not > 0 */
+} GmmProblemKind;
+
+typedef struct GmmProblem
+{
+	GmmProblemKind kind;
+	int			component;		/* 1-based (0 for the weight sum) */
+	const char *what;			/* NONFINITE: "weight", "mean" or "covariance" */
+	double		value;			/* the offending value, or the weight sum */
+	int			row,
+				col;			/* NOT_SYMMETRIC: 0-based element [row][col] */
+	double		value2;			/* NOT_SYMMETRIC: element [col][row] */
+	int			minor;			/* NOT_PD: order of the failing leading minor */
+} GmmProblem;
+
+/* what gmm_model_check checks beyond finiteness, definiteness and variances */
+#define GMM_CHECK_WEIGHT_SUM	0x01	/* non-negative weights summing to 1 */
+#define GMM_CHECK_SYMMETRY		0x02	/* full/tied matrices symmetric */
+#define GMM_CHECK_ALL			(GMM_CHECK_WEIGHT_SUM | GMM_CHECK_SYMMETRY)
+
+/*
+ * kernel/model.c.  gmm_model_check checks m's values without throwing, in
+ * gmm_validate's order: per component the weight and the means, then the
+ * weight sum, then the covariances; always finiteness, positive
+ * definiteness and positive variances, plus what "checks" asks for.  work:
+ * d * d doubles.  true when all is well, else false with *problem
+ * describing the first problem found.  gmm_validate also checks the header
+ * and errors out on the first problem.
+ */
 extern Size gmm_cov_count(int cov_type, int k, int d);
 extern Size gmm_value_count(int cov_type, int k, int d);
 extern Size gmm_size(int cov_type, int k, int d);
@@ -94,11 +134,17 @@ extern bool gmm_forms_fit(Size n, Size n_arrays);
 extern void gmm_check_shape(int k, int d);
 extern Gmm *gmm_alloc(int cov_type, int k, int d);
 extern void gmm_validate(const Gmm *m);
+extern bool gmm_model_check(const Gmm *m, int checks, double *work,
+							GmmProblem *problem);
 extern void gmm_canonicalize(Gmm *m);
+extern int	gmm_cov_type_from_name(const char *name);
 extern int	gmm_parse_cov_type(const char *name);
 extern const char *gmm_cov_type_name(int cov_type);
 extern double gmm_n_parameters(const Gmm *m);
 extern double gmm_n_parameters_kd(int cov_type, int k, int d);
+/* -2 sum_ll + n_params ln n (BIC) or + 2 n_params (AIC, GmmCriterion) */
+extern double gmm_information_criterion(int criterion, double sum_ll, double n,
+										double n_params);
 extern Gmm *gmm_with_selection(const Gmm *m, const double *rows, int n);
 extern void gmm_full_covariance(const Gmm *m, int j, double *out);
 extern uint64 gmm_fingerprint(const Gmm *m);

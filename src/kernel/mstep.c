@@ -6,7 +6,6 @@
  */
 #include "postgres.h"
 
-#include <float.h>
 #include <math.h>
 
 #include "kernel/mstep.h"
@@ -59,13 +58,9 @@ gmm_mstep(const GmmSuff *s, const Gmm *prev, double reg_covar, bool oas,
 	double	   *mu = GMM_MEANS(m);
 	double	   *cov = GMM_COVS(m);
 	double	   *delta = palloc(sizeof(double) * d);
-	double		total = 0.0,
-				nk_min;
+	double		total = gmm_suff_mass(s),
+				nk_min = gmm_mass_threshold(total);
 	int			empty = 0;
-
-	for (int j = 0; j < k; j++)
-		total += s->nk[j];
-	nk_min = 10.0 * DBL_EPSILON * Max(total, 1.0);
 
 	if (s->cov_type == GMM_COV_TIED)
 		memset(cov, 0, sizeof(double) * d * d);

@@ -17,6 +17,8 @@
 #ifndef GMM_SUFF_H
 #define GMM_SUFF_H
 
+#include <float.h>
+
 #include "kernel/model.h"
 
 typedef struct GmmSuff
@@ -38,6 +40,27 @@ gmm_s2_count(int cov_type, int d)
 {
 	return (cov_type == GMM_COV_FULL || cov_type == GMM_COV_TIED)
 		? (Size) d * (d + 1) / 2 : (Size) d;
+}
+
+/* total soft count, summed in component order */
+static inline double
+gmm_suff_mass(const GmmSuff *s)
+{
+	double		t = 0.0;
+
+	for (int j = 0; j < s->k; j++)
+		t += s->nk[j];
+	return t;
+}
+
+/*
+ * A component whose nk is below this has lost its mass: the M-step keeps its
+ * previous parameters and the driver re-seeds it
+ */
+static inline double
+gmm_mass_threshold(double total)
+{
+	return 10.0 * DBL_EPSILON * Max(total, 1.0);
 }
 
 /* allocate zeroed statistics in CurrentMemoryContext */
