@@ -3,6 +3,7 @@
 #   make                      build gmm.so and the install script gmm--$(EXTVERSION).sql
 #   make install              install into PostgreSQL's directories (PGXS), DESTDIR honoured
 #   make installcheck         pg_regress over sql/*.sql against a running server (PG* variables)
+#   make unittest             the kernel unit tests (test/unit/), no server needed
 #   make dist                 gmm-$(EXTVERSION).tar.gz from the committed files (git archive)
 #
 # Packagers can override: PG_CONFIG, BLAS_LIBS (BLAS + LAPACKE link flags),
@@ -44,7 +45,7 @@ PG_CPPFLAGS = -Isrc $(BLAS_CFLAGS) -isystem $(shell $(PG_CONFIG) --includedir-se
 PG_CFLAGS = -Wall -Wextra $(GMM_OPT)
 SHLIB_LINK = $(BLAS_LIBS) -lm
 
-EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)-$(EXTVERSION).tar.gz
+EXTRA_CLEAN = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)-$(EXTVERSION).tar.gz test/unit/gmm_unit
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -53,6 +54,19 @@ include $(PGXS)
 # The row E-step promises bit-stable statistics: no fused multiply-adds on any CPU.  (x86-64's
 # baseline has no FMA, so this changes nothing there; on aarch64, ppc64le or s390x it does.)
 src/kernel/estep.o: override CFLAGS += -ffp-contract=off
+
+# Kernel unit tests: no server.  The kernel objects, a stub of the few backend
+# functions they call (test/unit/pg_stub.c, first on the line so that its palloc
+# is the one linked) and libpgcommon/libpgport (pg_prng, hash_bytes_extended).
+PG_PKGLIBDIR := $(shell $(PG_CONFIG) --pkglibdir)
+KERNEL_OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/kernel/*.c)))
+UNIT_SRCS = test/unit/pg_stub.c $(filter-out test/unit/pg_stub.c,$(sort $(wildcard test/unit/*.c)))
+test/unit/gmm_unit: $(UNIT_SRCS) $(wildcard test/unit/*.h) $(KERNEL_OBJS)
+	$(CC) $(CFLAGS) $(CPPFLAGS) -pthread -o $@ $(UNIT_SRCS) $(KERNEL_OBJS) \
+		$(PG_PKGLIBDIR)/libpgcommon.a $(PG_PKGLIBDIR)/libpgport.a $(BLAS_LIBS) -lm
+.PHONY: unittest
+unittest: test/unit/gmm_unit
+	test/unit/gmm_unit
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@.tmp && mv $@.tmp $@

@@ -39,9 +39,10 @@ FROM sel_models WHERE name = 'aic';
 SELECT name, m::text::gmm = m AS text_round_trip, m::jsonb::gmm = m AS jsonb_round_trip,
        (SELECT array_agg(s) FROM gmm_selection(m::text::gmm) s) = (SELECT array_agg(s) FROM gmm_selection(m) s) AS same_rows
 FROM sel_models ORDER BY name;
-COPY sel_models TO '/tmp/gmm_regress_selection.copy' (FORMAT binary);
+-- (psql's \copy writes the file into results/, private to this run)
+\copy sel_models TO 'results/gmm_selection.copy' (FORMAT binary)
 CREATE TABLE sel_back (name text, m gmm);
-COPY sel_back FROM '/tmp/gmm_regress_selection.copy' (FORMAT binary);
+\copy sel_back FROM 'results/gmm_selection.copy' (FORMAT binary)
 SELECT name, b.m = s.m AS binary_round_trip, b.m::text = s.m::text AS same_text
 FROM sel_models s JOIN sel_back b USING (name) ORDER BY name;
 
@@ -57,20 +58,20 @@ FROM sel_models, sel_pts WHERE name = 'bic' GROUP BY m;
 -- a 0.1.0 value (format version 1) still reads, in text and binary form
 SELECT '{"covariance_type":"tied","weights":[1],"means":[[1,2]],"covariances":[[1,0.1],[0.1,1]],"fit":{"n_rows":10,"log_likelihood":-1.5,"n_iter":3,"converged":true}}'::gmm::text AS v1_text;
 CREATE TABLE sel_v1 (m gmm);
-CREATE FUNCTION pg_temp.copy_in_gmm(val bytea) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  b bytea := '\x5047434f50590aff0d0a00'::bytea || '\x0000000000000000'::bytea
-             || '\x0001'::bytea || int4send(length(val)) || val || '\xffff'::bytea;
-  o oid := lo_from_bytea(0, b);
-BEGIN
-  PERFORM lo_export(o, '/tmp/gmm_regress_v1.copy');
-  PERFORM lo_unlink(o);
-  TRUNCATE sel_v1;
-  COPY sel_v1 FROM '/tmp/gmm_regress_v1.copy' (FORMAT binary);
-  RETURN (SELECT m::text FROM sel_v1);
-END $$;
+-- binary values are written as bytea fields by psql (\copy, into results/) and read back
+-- as gmm fields (through gmm_recv)
+CREATE TABLE sel_bin (id int, v bytea);
+INSERT INTO sel_bin VALUES
+  (1, '\x010300030000000100000002000000034024000000000000bff80000000000003ff00000000000003ff000000000000040000000000000003ff00000000000003fb999999999999a3fb999999999999a3ff0000000000000'),
+  (2, '\x010200070000000100000001000000034024000000000000bff80000000000003ff000000000000000000000000000003ff0000000000000'),
+  (3, '\x020200030000000100000001000000034024000000000000bff80000000000003ff000000000000000000000000000003ff000000000000000000001'),
+  (4, '\x020200070000000100000001000000034024000000000000bff80000000000003ff000000000000000000000000000003ff000000000000000000000'),
+  (5, '\x020200070000000100000001000000034024000000000000bff80000000000003ff000000000000000000000000000003ff00000000000000000000100000001bff80000000000000000000301');
 -- the binary form gmm 0.1.0 wrote for that model (tied, k 1, d 2, fitted)
-SELECT pg_temp.copy_in_gmm('\x010300030000000100000002000000034024000000000000bff80000000000003ff00000000000003ff000000000000040000000000000003ff00000000000003fb999999999999a3fb999999999999a3ff0000000000000') AS v1_binary;
+\copy (SELECT v FROM sel_bin WHERE id = 1) TO 'results/gmm_selection_v.copy' (FORMAT binary)
+TRUNCATE sel_v1;
+\copy sel_v1 FROM 'results/gmm_selection_v.copy' (FORMAT binary)
+SELECT m::text AS v1_binary FROM sel_v1;
 SELECT encode(gmm_send(m), 'hex') = '010300030000000100000002000000034024000000000000bff80000000000003ff00000000000003ff000000000000040000000000000003ff00000000000003fb999999999999a3fb999999999999a3ff0000000000000' AS v1_written_as_v1
 FROM sel_v1;
 
@@ -81,9 +82,18 @@ SELECT '{"covariance_type":"spherical","weights":[1],"means":[[0]],"covariances"
 SELECT '{"covariance_type":"spherical","weights":[1],"means":[[0]],"covariances":[1],"fit":{"n_rows":10,"log_likelihood":-1.5,"n_iter":3,"converged":true,"selection":[{"k":1,"log_likelihood":-1.5,"n_iter":3,"converged":true,"bic":1}]}}'::gmm;
 -- binary: version 1 with the selection flag; version 2 without the flag,
 -- with an empty table; a valid version 2 value reads
-SELECT pg_temp.copy_in_gmm('\x010200070000000100000001000000034024000000000000bff80000000000003ff000000000000000000000000000003ff0000000000000');
-SELECT pg_temp.copy_in_gmm('\x020200030000000100000001000000034024000000000000bff80000000000003ff000000000000000000000000000003ff000000000000000000001');
-SELECT pg_temp.copy_in_gmm('\x020200070000000100000001000000034024000000000000bff80000000000003ff000000000000000000000000000003ff000000000000000000000');
-SELECT pg_temp.copy_in_gmm('\x020200070000000100000001000000034024000000000000bff80000000000003ff000000000000000000000000000003ff00000000000000000000100000001bff80000000000000000000301') AS v2_binary;
+\copy (SELECT v FROM sel_bin WHERE id = 2) TO 'results/gmm_selection_v.copy' (FORMAT binary)
+TRUNCATE sel_v1;
+\copy sel_v1 FROM 'results/gmm_selection_v.copy' (FORMAT binary)
+\copy (SELECT v FROM sel_bin WHERE id = 3) TO 'results/gmm_selection_v.copy' (FORMAT binary)
+TRUNCATE sel_v1;
+\copy sel_v1 FROM 'results/gmm_selection_v.copy' (FORMAT binary)
+\copy (SELECT v FROM sel_bin WHERE id = 4) TO 'results/gmm_selection_v.copy' (FORMAT binary)
+TRUNCATE sel_v1;
+\copy sel_v1 FROM 'results/gmm_selection_v.copy' (FORMAT binary)
+\copy (SELECT v FROM sel_bin WHERE id = 5) TO 'results/gmm_selection_v.copy' (FORMAT binary)
+TRUNCATE sel_v1;
+\copy sel_v1 FROM 'results/gmm_selection_v.copy' (FORMAT binary)
+SELECT m::text AS v2_binary FROM sel_v1;
 
-DROP TABLE sel_pts, sel_models, sel_back, sel_v1;
+DROP TABLE sel_pts, sel_models, sel_back, sel_v1, sel_bin;

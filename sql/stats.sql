@@ -34,8 +34,15 @@ INSERT INTO st_models VALUES
 ('tied', '{"covariance_type":"tied","weights":[0.4,0.6],"means":[[0,0],[4,0]],"covariances":[[1,0.3],[0.3,1]]}'),
 ('one', '{"covariance_type":"full","weights":[1],"means":[[1,1]],"covariances":[[[2,0],[0,2]]]}');
 
--- the text form of a small example
-SELECT gmm_stats_agg(m, x) FROM st_models, st_pts WHERE name = 'one' AND i <= 2 GROUP BY name;
+-- the text form of a small example: two rows with exact coordinates, so that every sum prints
+-- exactly; the log-likelihood (through libm's log) is compared with its closed form instead:
+-- N((2,1) | (1,1), 2I) and N((1,3) | (1,1), 2I) give -2 ln(2 pi) - 2 ln 2 - 1.25 together
+SELECT s::jsonb - 'sum_log_likelihood' AS stats_text,
+	   abs(2 * gmm_stats_log_likelihood(s) - (-2 * ln(2 * pi()) - 2 * ln(2) - 1.25))
+		   <= 1e-12 * (2 * ln(2 * pi()) + 2 * ln(2) + 1.25) AS sum_log_likelihood_ok
+FROM (SELECT gmm_stats_agg(m, x) AS s
+	  FROM st_models, (VALUES ('{2,1}'::float8[]), ('{1,3}')) AS v(x)
+	  WHERE name = 'one' GROUP BY name) q;
 
 -- text round trip is exact, for every covariance type
 SELECT name, s::text::gmm_stats::text = s::text AS text_round_trip,
@@ -47,13 +54,13 @@ SELECT name, s::text::gmm_stats::text = s::text AS text_round_trip,
 FROM (SELECT name, m, gmm_stats_agg(m, x) s FROM st_models, st_pts GROUP BY name) q
 ORDER BY name;
 
--- binary round trip through COPY (FORMAT binary) is exact
+-- binary round trip through COPY (FORMAT binary) is exact; psql (\copy) writes the file
+-- into results/, private to this run
 CREATE TABLE st_bin AS
 SELECT name, gmm_stats_agg(m, x) s FROM st_models, st_pts GROUP BY name;
-\set binfile '/tmp/gmm_regress_stats_' :PORT '.bin'
-COPY st_bin TO :'binfile' (FORMAT binary);
+\copy st_bin TO 'results/gmm_stats.copy' (FORMAT binary)
 CREATE TABLE st_bin2 (LIKE st_bin);
-COPY st_bin2 FROM :'binfile' (FORMAT binary);
+\copy st_bin2 FROM 'results/gmm_stats.copy' (FORMAT binary)
 SELECT a.name, a.s::text = b.s::text AS binary_round_trip,
 	   gmm_stats_send(a.s) = gmm_stats_send(b.s) AS same_bytes
 FROM st_bin a JOIN st_bin2 b USING (name) ORDER BY 1;

@@ -79,7 +79,8 @@ SELECT '{"n_rows":2,"sum_weights":1e999,"sum_log_likelihood":-1,"nk":[2],"s1":[[
 SELECT '{"n_rows":2,"sum_weights":2,"sum_log_likelihood":-1,"nk":[2],"s1":[[0]],"s2":[[-1e999]],"model":{"covariance_type":"full","weights":[1],"means":[[0]],"covariances":[[[1]]]}}'::gmm_stats;
 SELECT '{"n_rows":1e999,"sum_weights":2,"sum_log_likelihood":-1,"nk":[2],"s1":[[0]],"s2":[[0]],"model":{"covariance_type":"full","weights":[1],"means":[[0]],"covariances":[[[1]]]}}'::gmm_stats;
 
--- corrupted binary values, fed to gmm_stats_recv through COPY (FORMAT binary).
+-- corrupted binary values, fed to gmm_stats_recv through COPY (FORMAT binary); psql (\copy)
+-- writes the files into results/, private to this run.
 -- The reference value (k = 1, d = 1) is laid out as: version @0, covariance
 -- type @1, flags @2, k @4, d @8, n_rows @12, sum_w @20, sum_ll @28, model
 -- length @36, model @40 (56 bytes: its weight @72), nk @96, s1 @104, s2 @112.
@@ -105,36 +106,35 @@ LATERAL (VALUES
 ) v(name, b)
 WHERE se_stats.name = 'tiny';
 CREATE TABLE se_target (s gmm_stats);
-\set binfile '/tmp/gmm_regress_stats_errors_' :PORT '.bin'
-COPY (SELECT b FROM se_bad WHERE name = 'intact') TO :'binfile' (FORMAT binary);
-COPY se_target FROM :'binfile' (FORMAT binary);
+\copy (SELECT b FROM se_bad WHERE name = 'intact') TO 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy se_target FROM 'results/gmm_stats_errors.copy' (FORMAT binary)
 SELECT t.s::text = s.s::text AS intact_reads_back FROM se_target t, se_stats s WHERE s.name = 'tiny';
-COPY (SELECT b FROM se_bad WHERE name = 'version') TO :'binfile' (FORMAT binary);
-COPY se_target FROM :'binfile' (FORMAT binary);
-COPY (SELECT b FROM se_bad WHERE name = 'covariance type') TO :'binfile' (FORMAT binary);
-COPY se_target FROM :'binfile' (FORMAT binary);
-COPY (SELECT b FROM se_bad WHERE name = 'flags') TO :'binfile' (FORMAT binary);
-COPY se_target FROM :'binfile' (FORMAT binary);
-COPY (SELECT b FROM se_bad WHERE name = 'zero k') TO :'binfile' (FORMAT binary);
-COPY se_target FROM :'binfile' (FORMAT binary);
-COPY (SELECT b FROM se_bad WHERE name = 'k disagrees with model') TO :'binfile' (FORMAT binary);
-COPY se_target FROM :'binfile' (FORMAT binary);
-COPY (SELECT b FROM se_bad WHERE name = 'model length') TO :'binfile' (FORMAT binary);
-COPY se_target FROM :'binfile' (FORMAT binary);
-COPY (SELECT b FROM se_bad WHERE name = 'truncated') TO :'binfile' (FORMAT binary);
-COPY se_target FROM :'binfile' (FORMAT binary);
-COPY (SELECT b FROM se_bad WHERE name = 'trailing bytes') TO :'binfile' (FORMAT binary);
-COPY se_target FROM :'binfile' (FORMAT binary);
-COPY (SELECT b FROM se_bad WHERE name = 'model weight') TO :'binfile' (FORMAT binary);
-COPY se_target FROM :'binfile' (FORMAT binary);
-COPY (SELECT b FROM se_bad WHERE name = 'negative rows') TO :'binfile' (FORMAT binary);
-COPY se_target FROM :'binfile' (FORMAT binary);
-COPY (SELECT b FROM se_bad WHERE name = 'negative nk') TO :'binfile' (FORMAT binary);
-COPY se_target FROM :'binfile' (FORMAT binary);
-COPY (SELECT b FROM se_bad WHERE name = 'nan s1') TO :'binfile' (FORMAT binary);
-COPY se_target FROM :'binfile' (FORMAT binary);
-COPY (SELECT b FROM se_bad WHERE name = 'mass') TO :'binfile' (FORMAT binary);
-COPY se_target FROM :'binfile' (FORMAT binary);
+\copy (SELECT b FROM se_bad WHERE name = 'version') TO 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy se_target FROM 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy (SELECT b FROM se_bad WHERE name = 'covariance type') TO 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy se_target FROM 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy (SELECT b FROM se_bad WHERE name = 'flags') TO 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy se_target FROM 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy (SELECT b FROM se_bad WHERE name = 'zero k') TO 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy se_target FROM 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy (SELECT b FROM se_bad WHERE name = 'k disagrees with model') TO 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy se_target FROM 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy (SELECT b FROM se_bad WHERE name = 'model length') TO 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy se_target FROM 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy (SELECT b FROM se_bad WHERE name = 'truncated') TO 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy se_target FROM 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy (SELECT b FROM se_bad WHERE name = 'trailing bytes') TO 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy se_target FROM 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy (SELECT b FROM se_bad WHERE name = 'model weight') TO 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy se_target FROM 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy (SELECT b FROM se_bad WHERE name = 'negative rows') TO 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy se_target FROM 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy (SELECT b FROM se_bad WHERE name = 'negative nk') TO 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy se_target FROM 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy (SELECT b FROM se_bad WHERE name = 'nan s1') TO 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy se_target FROM 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy (SELECT b FROM se_bad WHERE name = 'mass') TO 'results/gmm_stats_errors.copy' (FORMAT binary)
+\copy se_target FROM 'results/gmm_stats_errors.copy' (FORMAT binary)
 SELECT count(*) AS rows_loaded FROM se_target;
 
 DROP TABLE se_pts, se_models, se_stats, se_bad, se_target;

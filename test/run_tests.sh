@@ -9,7 +9,9 @@
 # 2. make clean && make && make install (system PostgreSQL 15), unless
 #    GMM_SKIP_BUILD=1;
 # 3. starts a throwaway cluster in /tmp (stopped and removed at exit);
-# 4. runs `make installcheck` (pg_regress over sql/*.sql, one test each);
+# 4. runs the kernel unit tests (`make unittest`: test/unit/, no server, each
+#    test counted), then `make installcheck` (pg_regress over sql/*.sql, one
+#    test each);
 # 5. runs every test/check_*.py (/usr/bin/python3) and test/check_*.sh (bash),
 #    sorted by name, each one test: exit status 0 = passed, 77 = skipped
 #    (its "SKIPPED: reason" line is shown), anything else = failed.  They reach the
@@ -47,7 +49,7 @@ for arg in "$@"; do
 	--regress-only) run_checks=0 ;;
 	--checks-only) run_regress=0 ;;
 	-h | --help)
-		sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -129,6 +131,15 @@ fi
 cd "$GMM_REPO" || exit 1
 
 if [ "$run_regress" = 1 ]; then
+	echo "== kernel unit tests (make unittest, no server)"
+	make -s unittest PG_CONFIG="$PG_CONFIG" </dev/null 2>&1 | tee "$WORK/unit.out"
+	urc=${PIPESTATUS[0]}
+	uline=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$WORK/unit.out" | tail -n 1)
+	[ -n "$uline" ] && passed=$((passed + ${uline%% passed*}))
+	while read -r _ name _; do fail "unit/$name"; done < <(grep '^FAILED ' "$WORK/unit.out")
+	# a build failure or a crash: no per-test verdict to count
+	[ "$urc" != 0 ] && ! grep -q '^FAILED ' "$WORK/unit.out" && fail unittest
+
 	echo "== make installcheck"
 	rm -f regression.diffs regression.out
 	make installcheck PG_CONFIG="$PG_CONFIG" </dev/null 2>&1 | tee "$WORK/installcheck.out"
