@@ -4,6 +4,9 @@
  *	  numbers, arrays and nested arrays out of jsonb values (parsed by
  *	  PostgreSQL's own jsonb input), with errors that name the type, and
  *	  floats printed shortest-exact so that they read back bit-identically.
+ *	  Also the one reader of nested arrays of numbers, non-throwing, shared
+ *	  with the fitting options (options.c), whose callers word their own
+ *	  errors.
  */
 #ifndef GMM_JSON_H
 #define GMM_JSON_H
@@ -48,6 +51,44 @@ extern int	gmm_json_length(const GmmJsonContext *cx, const JsonbValue *v,
 extern Size gmm_json_read(const GmmJsonContext *cx, const JsonbValue *v,
 						  const int *dims, int ndims, const char *key,
 						  const char *const *what, double *out);
+
+/* What is wrong with a nested array, for gmm_json_read_array's callers */
+typedef enum GmmJsonShapeFault
+{
+	GMM_JSON_OK = 0,
+	GMM_JSON_NOT_ARRAY,			/* a value where an array was expected */
+	GMM_JSON_WRONG_LENGTH,		/* an array of the wrong length */
+	GMM_JSON_NOT_NUMBER,		/* a leaf that is not a number */
+	GMM_JSON_NOT_FINITE			/* a leaf out of range for a float8 */
+} GmmJsonShapeFault;
+
+typedef struct GmmJsonShapeError
+{
+	GmmJsonShapeFault fault;
+	int			level;			/* 0-based depth of the offending array or leaf */
+	int			len;			/* length of the offending array (WRONG_LENGTH) */
+	const JsonbValue *value;	/* the offending value */
+} GmmJsonShapeError;
+
+/*
+ * Read v, a nested array of numbers of shape dims[0] x ... x dims[ndims-1],
+ * into out (row-major), depth first, numbers through
+ * numeric_float8_no_overflow (too large: an infinity).  Stops at the first
+ * array of the wrong kind or length, leaf that is not a number, or (with
+ * finite_only) leaf that is not finite: returns false with *err filled.
+ */
+extern bool gmm_json_read_array(const JsonbValue *v, const int *dims,
+								int ndims, bool finite_only, double *out,
+								GmmJsonShapeError *err);
+
+/*
+ * The dims of a nested array found by following first elements (at most
+ * max_ndim of them): the depth, 0 when v is not an array, -1 when it is
+ * deeper than max_ndim.  An empty array on the way ends the walk with
+ * *has_empty set (checked after the depth, so -1 comes first).
+ */
+extern int	gmm_json_array_dims(const JsonbValue *v, int max_ndim, int *dims,
+								bool *has_empty);
 
 /* a palloc'd copy of a jsonb value (scalar or container reference) */
 extern JsonbValue *gmm_json_copy(const JsonbValue *v);

@@ -16,6 +16,7 @@
 #include "utils/numeric.h"
 
 #include "gmm.h"
+#include "json.h"
 #include "options.h"
 
 static const char *const init_names[] = {"kmeans", "kmeans++", "random", "given"};
@@ -111,6 +112,16 @@ option_type_error(const char *caller, const char *key, const char *what,
 					caller, key, what, json_type_name(v))));
 }
 
+/* Error: option "key" is out of range for a float8 */
+static void
+pg_attribute_noreturn()
+option_range_error(const char *caller, const char *key)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s option \"%s\" is out of range for a float8", caller, key)));
+}
+
 /* A number option as a double (any finite JSON number) */
 static double
 option_number(const char *caller, const char *key, const JsonbValue *v)
@@ -122,9 +133,7 @@ option_number(const char *caller, const char *key, const JsonbValue *v)
 	x = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 										   NumericGetDatum(v->val.numeric)));
 	if (!isfinite(x))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s option \"%s\" is out of range for a float8", caller, key)));
+		option_range_error(caller, key);
 	return x;
 }
 
@@ -208,83 +217,58 @@ gmm_option_string(const char *caller, const char *key, const JsonbValue *v)
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
-/* Is v a JSON array (not a scalar pseudo-array)? */
-static bool
-is_array(const JsonbValue *v)
-{
-	return v->type == jbvBinary &&
-		JsonContainerIsArray(v->val.binary.data) &&
-		!JsonContainerIsScalar(v->val.binary.data);
-}
-
-/* Fill out (row-major) from a rectangular nested array of shape dims */
-static Size
-fill_numbers(const char *caller, const char *key, const JsonbValue *v,
-			 int level, int ndim, const int *dims, double *out)
-{
-	JsonbContainer *jc;
-	Size		n = 0;
-
-	if (!is_array(v) || (int) JsonContainerSize(v->val.binary.data) != dims[level])
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s option \"%s\" must be a rectangular array of numbers", caller, key),
-				 errdetail("Its arrays at nesting level %d do not all have %d elements.",
-						   level + 1, dims[level])));
-	jc = v->val.binary.data;
-	for (int i = 0; i < dims[level]; i++)
-	{
-		JsonbValue *e = getIthJsonbValueFromContainer(jc, i);
-
-		if (level + 1 == ndim)
-		{
-			if (e->type != jbvNumeric)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("%s option \"%s\" must contain only numbers, not %s",
-								caller, key, json_type_name(e))));
-			out[n++] = option_number(caller, key, e);
-		}
-		else
-			n += fill_numbers(caller, key, e, level + 1, ndim, dims, out + n);
-	}
-	return n;
-}
-
 /* A nested array of numbers of up to 3 dimensions, flattened */
 static double *
 read_number_array(const char *caller, const char *key, const JsonbValue *v,
 				  int *ndim, int *dims)
 {
-	const JsonbValue *e = v;
 	Size		count = 1;
+	bool		has_empty;
 	double	   *out;
+	GmmJsonShapeError e;
 
-	*ndim = 0;
-	while (is_array(e))
-	{
-		int			len = (int) JsonContainerSize(e->val.binary.data);
-
-		if (*ndim == 3)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s option \"%s\" has more than 3 dimensions", caller, key)));
-		if (len == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s option \"%s\" contains an empty array", caller, key)));
-		dims[(*ndim)++] = len;
-		count = mul_size(count, len);
-		e = getIthJsonbValueFromContainer(e->val.binary.data, 0);
-	}
+	*ndim = gmm_json_array_dims(v, 3, dims, &has_empty);
+	if (*ndim < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s option \"%s\" has more than 3 dimensions", caller, key)));
+	if (has_empty)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s option \"%s\" contains an empty array", caller, key)));
 	if (*ndim == 0)
 		option_type_error(caller, key, "an array of numbers", v);
+	for (int i = 0; i < *ndim; i++)
+		count = mul_size(count, dims[i]);
 	if (count > MaxAllocSize / sizeof(double))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s option \"%s\" has too many elements", caller, key)));
 	out = palloc(sizeof(double) * count);
-	fill_numbers(caller, key, v, 0, *ndim, dims, out);
+	if (!gmm_json_read_array(v, dims, *ndim, true, out, &e))
+	{
+		switch (e.fault)
+		{
+			case GMM_JSON_NOT_ARRAY:
+			case GMM_JSON_WRONG_LENGTH:
+			case GMM_JSON_OK:
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s option \"%s\" must be a rectangular array of numbers", caller, key),
+						 errdetail("Its arrays at nesting level %d do not all have %d elements.",
+								   e.level + 1, dims[e.level])));
+				break;
+			case GMM_JSON_NOT_NUMBER:
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s option \"%s\" must contain only numbers, not %s",
+								caller, key, json_type_name(e.value))));
+				break;
+			case GMM_JSON_NOT_FINITE:
+				option_range_error(caller, key);
+				break;
+		}
+	}
 	return out;
 }
 
