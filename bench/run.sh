@@ -28,8 +28,8 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GMM_REPO=$(cd "$BENCH_DIR/.." && pwd)
 export GMM_REPO
-# shellcheck source=test/pgcluster.sh
-source "$GMM_REPO/test/pgcluster.sh"
+# shellcheck source=test/lib/pgcluster.sh
+source "$GMM_REPO/test/lib/pgcluster.sh"
 
 BENCH_DEPS="libarmadillo-dev g++ python3-matplotlib python3-threadpoolctl"
 

@@ -1,5 +1,5 @@
 -- Answers at the ends of float8's range (issue 9, defects 5-8, 10 and 15).
--- The broad comparison with exact values is test/check_float8_edges.py.
+-- The broad comparison with exact values is test/checks/check_float8_edges.py.
 \set VERBOSITY terse
 
 -- defect 6: far from both components the squared distances overflow, but

@@ -1,5 +1,5 @@
 -- Option "shrinkage": "oas": Oracle Approximating Shrinkage of the full and
--- tied covariances in every M-step (test/check_oas.py checks the values
+-- tied covariances in every M-step (test/checks/check_oas.py checks the values
 -- against numpy).
 CREATE TABLE oas_pts AS
   SELECT i, ARRAY[(i % 2) * 8 + 2 * sin(i), (i % 2) * 8 + 2 * sin(i) + 0.3 * cos(i * 7), cos(i * 3)]::float8[] AS x

@@ -14,8 +14,8 @@ set -u
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GMM_REPO=$(cd "$TEST_DIR/.." && pwd)
 PGBIN=/usr/lib/postgresql/15/bin
-# shellcheck source=test/pgcluster.sh
-source "$TEST_DIR/pgcluster.sh"
+# shellcheck source=test/lib/pgcluster.sh
+source "$TEST_DIR/lib/pgcluster.sh"
 
 gmm_install_deps || { echo "demo: installing dependencies failed" >&2; exit 1; }
 echo "== building and installing gmm ($GMM_REPO)" >&2

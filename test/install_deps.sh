@@ -6,8 +6,8 @@
 #   bash test/install_deps.sh [--no-python]
 # (Citus's build packages are installed by test/build_citus.sh when needed.)
 set -u
-# shellcheck source=test/pgcluster.sh
-source "$(dirname "${BASH_SOURCE[0]}")/pgcluster.sh"
+# shellcheck source=test/lib/pgcluster.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/pgcluster.sh"
 if [ "${1:-}" = --no-python ]; then
 	gmm_install_deps
 else

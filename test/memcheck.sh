@@ -7,21 +7,21 @@
 #
 # Default (valgrind): the extension is built from a scratch copy of the
 # source (-O1 -g), installed into a private copy of PostgreSQL
-# (test/devcluster.sh NAME, default "memcheck", PORT default 55499; never the
+# (test/lib/devcluster.sh NAME, default "memcheck", PORT default 55499; never the
 # system install), and the postmaster runs under valgrind
-# --trace-children=yes with the suppressions of test/valgrind.supp
+# --trace-children=yes with the suppressions of test/lib/valgrind.supp
 # (PostgreSQL's own false positives); then `make installcheck` runs against
 # it.  Every error whose stack goes through gmm.so is reported with its
 # stack.  Valgrind is slow: the suite takes several minutes.
 #
 # --asan (AddressSanitizer): copies the source to a scratch dir, builds gmm
 # there with gcc -fsanitize=address (-O1 -g, frame pointers), installs it
-# into a private copy of PostgreSQL (test/devcluster.sh NAME, default
+# into a private copy of PostgreSQL (test/lib/devcluster.sh NAME, default
 # "memcheck", PORT default 55499; never the system install), restarts that
 # cluster with libasan preloaded into the postmaster (detect_leaks=0: the
 # server's memory contexts are freed wholesale), then runs `make
 # installcheck` against it.  With --checks it also runs
-# test/check_storage_forms.py and 30 s of test/fuzz.py.  Every ASan report
+# test/checks/check_storage_forms.py and 30 s of test/checks/fuzz.py.  Every ASan report
 # (one file per process, asan.<pid>) is printed with its stack.
 #
 # Note: on Debian 12 (glibc 2.36, gcc 12 / clang 14 runtimes) a postmaster
@@ -51,8 +51,8 @@ port=${pos[1]:-55499}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 
-# shellcheck source=test/devcluster.sh
-source "$here/devcluster.sh" "$name" "$port" || exit 1
+# shellcheck source=test/lib/devcluster.sh
+source "$here/lib/devcluster.sh" "$name" "$port" || exit 1
 dir=$GMM_DEV_DIR
 out=$dir/memcheck
 rm -rf "$out" && mkdir -p "$out" && chmod 777 "$out"
@@ -89,7 +89,7 @@ else
 	# pg_ctl cannot wrap the postmaster: start valgrind ourselves
 	runuser -u postgres -- sh -c "cd $dir && exec valgrind --quiet --trace-children=yes --track-origins=yes \
 		--read-var-info=no --error-limit=no --num-callers=30 \
-		--suppressions='$here/valgrind.supp' --log-file='$out/valgrind.%p' \
+		--suppressions='$here/lib/valgrind.supp' --log-file='$out/valgrind.%p' \
 		'$PGBIN/postgres' -D '$dir/data' $opts >>'$dir/server.log' 2>&1" </dev/null &
 	for _ in $(seq 1 120); do
 		"$PGBIN/pg_isready" -q -h "$dir/sock" -p "$PGPORT" && break
@@ -105,10 +105,10 @@ echo "== make installcheck"
 rc=$?
 grep -E '^(test| ) |tests passed|failed' "$out/installcheck.out" | tail -25
 if [ "$checks" = 1 ]; then
-	echo "== test/check_storage_forms.py"
-	GMM_SERVER_LOG=$dir/server.log /usr/bin/python3 "$here/check_storage_forms.py" 2>&1 | tail -5
-	echo "== test/fuzz.py --seconds 30"
-	GMM_SERVER_LOG=$dir/server.log /usr/bin/python3 "$here/fuzz.py" --seconds 30 2>&1 | tail -5
+	echo "== test/checks/check_storage_forms.py"
+	GMM_SERVER_LOG=$dir/server.log /usr/bin/python3 "$here/checks/check_storage_forms.py" 2>&1 | tail -5
+	echo "== test/checks/fuzz.py --seconds 30"
+	GMM_SERVER_LOG=$dir/server.log /usr/bin/python3 "$here/checks/fuzz.py" --seconds 30 2>&1 | tail -5
 fi
 
 # 4. stop, then report

@@ -12,17 +12,17 @@
 # 4. runs the kernel unit tests (`make unittest`: test/unit/, no server, each
 #    test counted), then `make installcheck` (pg_regress over sql/*.sql, one
 #    test each);
-# 5. runs every test/check_*.py (/usr/bin/python3) and test/check_*.sh (bash),
-#    sorted by name, each one test: exit status 0 = passed, 77 = skipped
+# 5. runs every test/checks/check_*.py (/usr/bin/python3) and check_*.sh
+#    (bash), sorted by name, each one test: exit status 0 = passed, 77 = skipped
 #    (its "SKIPPED: reason" line is shown), anything else = failed.  They reach the
 #    server through PGHOST/PGPORT/PGUSER/PGDATABASE (psycopg2.connect("")),
-#    and get PGBIN, GMM_REPO and GMM_PGCLUSTER (this dir's pgcluster.sh, to
+#    and get PGBIN, GMM_REPO and GMM_PGCLUSTER (test/lib/pgcluster.sh, to
 #    source for extra servers).  Each runs in the repo top dir with a timeout
 #    of GMM_CHECK_TIMEOUT seconds (default 1800).
 #
 # GMM_USE_CLUSTER=1 skips the dependencies, the build and the throwaway
 # cluster and tests the server the PG* variables point at, with PGBIN as set
-# (test/devcluster.sh's gmm_dev_test uses this).
+# (test/lib/devcluster.sh's gmm_dev_test uses this).
 #
 # The last line printed is "N passed, M failed, K skipped"; the exit status is
 # non-zero if anything failed (a failed build or cluster start counts as one
@@ -35,12 +35,12 @@ GMM_REPO=$(cd "$TEST_DIR/.." && pwd) # the repo holding this script, always
 use_cluster=${GMM_USE_CLUSTER:-0}
 if [ "$use_cluster" != 1 ]; then
 	# we install into the system PostgreSQL, so run its binaries (not, say,
-	# a test/devcluster.sh copy left in PGBIN by the calling shell)
+	# a test/lib/devcluster.sh copy left in PGBIN by the calling shell)
 	PGBIN=/usr/lib/postgresql/15/bin
 fi
-# shellcheck source=test/pgcluster.sh
-source "$TEST_DIR/pgcluster.sh"
-export GMM_PGCLUSTER=$TEST_DIR/pgcluster.sh
+# shellcheck source=test/lib/pgcluster.sh
+source "$TEST_DIR/lib/pgcluster.sh"
+export GMM_PGCLUSTER=$TEST_DIR/lib/pgcluster.sh
 
 run_regress=1
 run_checks=1
@@ -189,11 +189,11 @@ if [ "$run_checks" = 1 ]; then
 	checks=()
 	while IFS= read -r f; do
 		checks+=("$f")
-	done < <(find "$TEST_DIR" -maxdepth 1 -type f \( -name 'check_*.py' -o -name 'check_*.sh' \) -printf '%f\n' | LC_ALL=C sort)
+	done < <(find "$TEST_DIR/checks" -maxdepth 1 -type f \( -name 'check_*.py' -o -name 'check_*.sh' \) -printf '%f\n' | LC_ALL=C sort)
 	for f in "${checks[@]}"; do
 		case $f in
-		*.py) cmd=(/usr/bin/python3 "$TEST_DIR/$f") ;;
-		*) cmd=(bash "$TEST_DIR/$f") ;;
+		*.py) cmd=(/usr/bin/python3 "$TEST_DIR/checks/$f") ;;
+		*) cmd=(bash "$TEST_DIR/checks/$f") ;;
 		esac
 		start=$(date +%s.%N)
 		# in the background so that INT/TERM interrupt the wait (and the EXIT
@@ -221,7 +221,7 @@ if [ "$run_checks" = 1 ]; then
 			fail "$f"
 		fi
 	done
-	[ "${#checks[@]}" = 0 ] && echo "(no test/check_* scripts)"
+	[ "${#checks[@]}" = 0 ] && echo "(no test/checks/check_* scripts)"
 fi
 
 show_server_crashes

@@ -1,9 +1,9 @@
-"""Shared helpers of the robustness checks in test/ (storage matrix, fuzzer,
+"""Shared helpers of the robustness checks in test/checks/ (storage matrix, fuzzer,
 memory growth, concurrency): connections from the PG* environment, the
 server log (to see crashes), and a failure list with a final verdict.
 
 The server log is found, in order, from $GMM_SERVER_LOG, $GMM_DEV_DIR/server.log
-(test/devcluster.sh), $PGHOST/server.log (test/pgcluster.sh's throwaway
+(test/lib/devcluster.sh), $PGHOST/server.log (test/lib/pgcluster.sh's throwaway
 cluster) and $PGHOST/../server.log (a dev cluster's socket dir).
 """
 import os

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""test/doctest_md.py: run the SQL examples of Markdown files and compare their output.
+"""test/lib/doctest_md.py: run the SQL examples of Markdown files and compare their output.
 
-    /usr/bin/python3 test/doctest_md.py [--update] [--keep] FILE.md ...
+    /usr/bin/python3 test/lib/doctest_md.py [--update] [--keep] FILE.md ...
 
 The convention (also described in README.md, section Development):
 

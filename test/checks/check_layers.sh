@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 #
-# test/check_layers.sh: the layering of the C code (README, Development).
+# test/checks/check_layers.sh: the layering of the C code (README, Development).
 #
-#   bash test/check_layers.sh
+#   bash test/checks/check_layers.sh
 #
 # Fails (exit 1) when
 #  1. a kernel file (src/kernel/*.[ch]) includes a header outside the kernel
@@ -17,7 +17,7 @@
 # temporary directory, so the result does not depend on a stale build.
 
 set -u
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO" || exit 1
 PG_CONFIG=${PG_CONFIG:-pg_config}
 INC=$("$PG_CONFIG" --includedir-server) || exit 1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 #
-# test/check_concurrency.sh: gmm under concurrent load.  A pgbench run (8
+# test/checks/check_concurrency.sh: gmm under concurrent load.  A pgbench run (8
 # clients, prepared statements, GMM_CONC_SECONDS seconds, default 40) mixes:
 #   score   gmm_logpdf over a group of rows, the model a bound parameter
 #           (models of dimension 2 and 3 alternate through one prepared
@@ -24,7 +24,7 @@ S=gmm_conc_test
 work=$(mktemp -d /tmp/gmm-conc.XXXXXX)
 trap '[ "${GMM_KEEP:-0}" = 1 ] || rm -rf "$work"' EXIT
 
-log=$(/usr/bin/python3 -c "import sys; sys.path.insert(0, '$here/lib'); import gmmtest; print(gmmtest.server_log_path() or '')")
+log=$(/usr/bin/python3 -c "import sys; sys.path.insert(0, '$here/../lib'); import gmmtest; print(gmmtest.server_log_path() or '')")
 logpos=0
 [ -n "$log" ] && logpos=$(stat -c %s "$log")
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""test/check_readme.py: every SQL example of README.md and docs/*.md runs and prints what it shows.
+"""test/checks/check_readme.py: every SQL example of README.md and docs/*.md runs and prints what it shows.
 
-Runs test/doctest_md.py (the convention is described at its top and in the
+Runs test/lib/doctest_md.py (the convention is described at its top and in the
 README's Development section) over README.md and every docs/*.md, each in a
 fresh database of the server the PG* variables point at.  Exit status 0 when
 every block matched; a drifted example prints a diff naming file and line.
@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import doctest_md  # noqa: E402
 
 
@@ -49,7 +49,7 @@ def reference_gaps(readme):
     return gaps
 
 
-repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 files = [os.path.join(repo, "README.md")] + sorted(glob.glob(os.path.join(repo, "docs", "*.md")))
 psql = doctest_md.psql_path()
 failures = []

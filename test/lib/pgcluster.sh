@@ -1,9 +1,9 @@
 # shellcheck shell=bash
 #
-# test/pgcluster.sh: helpers to install build dependencies, build and install
+# test/lib/pgcluster.sh: helpers to install build dependencies, build and install
 # gmm, and run a throwaway PostgreSQL 15 cluster.  Source it, don't run it:
 #
-#     source test/pgcluster.sh
+#     source test/lib/pgcluster.sh
 #     gmm_install_deps [python]   # apt packages (skipped if all installed)
 #     gmm_build_install            # make clean && make && make install
 #     gmm_cluster_start [port]     # initdb + start in a fresh /tmp dir,
@@ -26,7 +26,7 @@
 #   PG_CONFIG      for building (default /usr/lib/postgresql/15/bin/pg_config)
 #   GMM_SERVER_OPTS  extra "-c name=value" options for the servers started
 
-GMM_REPO=${GMM_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+GMM_REPO=${GMM_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 GMM_PGVER=${GMM_PGVER:-15}
 PGBIN=${PGBIN:-/usr/lib/postgresql/$GMM_PGVER/bin}
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$GMM_PGVER/bin/pg_config}

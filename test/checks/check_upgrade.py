@@ -19,7 +19,7 @@ values stored under 0.1.0.
    defaults, result, language, symbol, volatility, strictness, parallel
    safety, cost, rows), aggregate definitions (pg_aggregate), types, casts,
    operators, operator classes, and comments.
-4. Values written by gmm 0.1.0 (test/upgrade/gmm-0.1.0-values.json: the raw
+4. Values written by gmm 0.1.0 (test/checks/upgrade/gmm-0.1.0-values.json: the raw
    on-disk bytes of gmm and gmm_stats values written by tag v0.1.0, format
    version 1) are read after the update: put on disk as they are, their
    parameters equal those 0.1.0 read bit for bit, and scores, labels and
@@ -29,8 +29,8 @@ Exit status 0 only if everything matches.  Uses the server of the PG*
 variables (superuser: it creates a helper type with LANGUAGE internal
 functions); creates and drops the two databases.
 
-  /usr/bin/python3 test/check_upgrade.py                  # the check
-  /usr/bin/python3 test/check_upgrade.py --write-fixture F # against a server
+  /usr/bin/python3 test/checks/check_upgrade.py                  # the check
+  /usr/bin/python3 test/checks/check_upgrade.py --write-fixture F # against a server
         running the v0.1.0 build: write the 0.1.0 values' fixture to F
 """
 
@@ -42,8 +42,8 @@ import sys
 
 import psycopg2
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURE = os.path.join(REPO, "test", "upgrade", "gmm-0.1.0-values.json")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURE = os.path.join(REPO, "test", "checks", "upgrade", "gmm-0.1.0-values.json")
 OLD_DB = "gmm_upgrade_old"
 NEW_DB = "gmm_upgrade_new"
 # gmm--0.1.0.sql as released with tag v0.1.0: never to change
@@ -355,7 +355,7 @@ def write_fixture(path):
         v["expect"] = expect[v["name"]]
     doc = {"written_by": "gmm 0.1.0 (tag v0.1.0), on-disk format version 1 (gmm) and 1 (gmm_stats),"
                          " x86-64 (little-endian); raw = the varlena's bytes after its length word",
-           "made_with": "/usr/bin/python3 test/check_upgrade.py --write-fixture FILE",
+           "made_with": "/usr/bin/python3 test/checks/check_upgrade.py --write-fixture FILE",
            "values": vals}
     c.close()
     run(conn, "DROP DATABASE gmm_fixture")

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Mutation fuzzer of gmm's input paths.
 
-    /usr/bin/python3 test/fuzz.py [--seconds N | --long] [--seed S] [--verbose]
+    /usr/bin/python3 test/checks/fuzz.py [--seconds N | --long] [--seed S] [--verbose]
 
 Mutates valid inputs and feeds them to the server through:
   text    the gmm and gmm_stats text forms ('...'::gmm, '...'::gmm_stats)
@@ -35,7 +35,7 @@ import time
 
 import psycopg2
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from gmmtest import LogWatch, connect  # noqa: E402
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])

@@ -25,14 +25,14 @@
 set -u
 
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-GMM_REPO=${GMM_REPO:-$(cd "$TEST_DIR/.." && pwd)}
+GMM_REPO=${GMM_REPO:-$(cd "$TEST_DIR/../.." && pwd)}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 PSQL=("$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -d postgres -U postgres)
 SKIP=77
 export GMM_REPO
 
 # 1. Citus: build once (cached), install into the servers' installation
-out=$(bash "$TEST_DIR/build_citus.sh" install "$PGBIN" 2>&1)
+out=$(bash "$TEST_DIR/../build_citus.sh" install "$PGBIN" 2>&1)
 rc=$?
 if [ "$rc" = 3 ]; then
 	echo "$out" | grep '^SKIPPED:' | head -n 1

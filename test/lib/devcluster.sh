@@ -1,19 +1,19 @@
 # shellcheck shell=bash
 #
-# test/devcluster.sh: a private PostgreSQL 15 for one developer (one git
+# test/lib/devcluster.sh: a private PostgreSQL 15 for one developer (one git
 # worktree), so that parallel work never overwrites another's gmm.so in the
 # system /usr/lib/postgresql/15/lib.
 #
 # Usage, from the top of a worktree (source it: it sets up your shell):
 #
-#     source test/devcluster.sh NAME PORT      # e.g. NAME=fit PORT=55410
+#     source test/lib/devcluster.sh NAME PORT      # e.g. NAME=fit PORT=55410
 #     gmm_dev_install        # make + make install DESTDIR=/tmp/pgdev-NAME
 #     psql                   # PG* point at your cluster; new connections load
 #                            # the freshly installed gmm.so (an open session
 #                            # keeps the library it already loaded)
 #     gmm_dev_check          # make installcheck against your cluster
 #     gmm_dev_test [args]    # test/run_tests.sh against your cluster: regress
-#                            # + test/check_* scripts, no apt/build/throwaway
+#                            # + test/checks/check_* scripts, no apt/build/throwaway
 #                            # cluster (args: --regress-only | --checks-only)
 #     gmm_dev_stop           # stop the server (data kept; sourcing again
 #                            # restarts it); gmm_dev_destroy removes it all
@@ -38,7 +38,7 @@
 _gmm_dev_main() {
 	local name=${1:-} port=${2:-} ver=15 dir repo tmp running_port
 	if [ -z "$name" ] || [ -z "$port" ]; then
-		echo "usage: source test/devcluster.sh NAME PORT" >&2
+		echo "usage: source test/lib/devcluster.sh NAME PORT" >&2
 		return 2
 	fi
 	case $name in
@@ -54,7 +54,7 @@ _gmm_dev_main() {
 		;;
 	esac
 
-	repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 	dir=/tmp/pgdev-$name
 
 	# 1. the private copy of the installation (once)
@@ -154,7 +154,7 @@ gmm_dev_check() {
 }
 
 # test/run_tests.sh against the dev cluster (no apt, no build, no new
-# cluster): regress tests and test/check_* scripts, with the summary line.
+# cluster): regress tests and test/checks/check_* scripts, with the summary line.
 gmm_dev_test() {
 	GMM_USE_CLUSTER=1 bash "$GMM_DEV_REPO/test/run_tests.sh" "$@"
 }

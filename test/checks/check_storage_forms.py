@@ -29,7 +29,7 @@ import time
 import numpy as np
 import psycopg2
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from gmmtest import LogWatch, Verdict, connect  # noqa: E402
 
 S = "gmm_storage_test"
