@@ -104,11 +104,34 @@ echo "== make installcheck"
 (cd "$src" && make installcheck PG_CONFIG="$PG_CONFIG") </dev/null >"$out/installcheck.out" 2>&1
 rc=$?
 grep -E '^(test| ) |tests passed|failed' "$out/installcheck.out" | tail -25
+# Under valgrind, long double is computed in 64 bits (valgrind's x87
+# emulation), so the exact path of far-point scoring (kernel/logpdf.c) loses
+# its extra exponent range there: these tests print other answers under
+# valgrind for that reason alone, and are reported but not counted.
+valgrind_long_double_tests="float8_edges infer"
+failed_tests=$(grep -E '\.\.\. FAILED' "$out/installcheck.out" | sed -E 's/^(test)? *([^ ]+) .*/\2/')
+if [ "$rc" != 0 ] && [ "$mode" = valgrind ] && [ -n "$failed_tests" ]; then
+	unexpected=
+	for t in $failed_tests; do
+		case " $valgrind_long_double_tests " in
+		*" $t "*) ;;
+		*) unexpected="$unexpected $t" ;;
+		esac
+	done
+	if [ -z "$unexpected" ]; then
+		echo "(failed under valgrind only because long double is 64-bit there: $failed_tests)"
+		rc=0
+	fi
+fi
+checks_rc=0
 if [ "$checks" = 1 ]; then
+	# the regression database has the extension
 	echo "== test/checks/check_storage_forms.py"
-	GMM_SERVER_LOG=$dir/server.log /usr/bin/python3 "$here/checks/check_storage_forms.py" 2>&1 | tail -5
+	PGDATABASE=contrib_regression GMM_SERVER_LOG=$dir/server.log /usr/bin/python3 "$here/checks/check_storage_forms.py" >"$out/storage.out" 2>&1 || checks_rc=1
+	tail -5 "$out/storage.out"
 	echo "== test/checks/fuzz.py --seconds 30"
-	GMM_SERVER_LOG=$dir/server.log /usr/bin/python3 "$here/checks/fuzz.py" --seconds 30 2>&1 | tail -5
+	PGDATABASE=contrib_regression GMM_SERVER_LOG=$dir/server.log /usr/bin/python3 "$here/checks/fuzz.py" --seconds 30 >"$out/fuzz.out" 2>&1 || checks_rc=1
+	tail -5 "$out/fuzz.out"
 fi
 
 # 4. stop, then report
@@ -140,7 +163,7 @@ else
 		fi
 	done
 fi
-crashes=$(tail -n +"$((loglines + 1))" "$dir/server.log" | grep -cE 'terminated by signal|exited with exit code 1|TRAP:|PANIC:')
-echo "memcheck ($mode): regression suite exit status $rc, $found report(s) with errors, $crashes crash(es) in the server log"
+crashes=$(tail -n +"$((loglines + 1))" "$dir/server.log" | grep -v 'logical replication launcher' | grep -cE 'terminated by signal|exited with exit code 1|TRAP:|PANIC:')
+echo "memcheck ($mode): regression suite exit status $rc, checks exit status $checks_rc, $found report(s) with errors, $crashes crash(es) in the server log"
 [ -f "$src/regression.diffs" ] && echo "(regression diffs in $src/regression.diffs)"
-[ "$found" = 0 ] && [ "$crashes" = 0 ] && [ "$rc" = 0 ]
+[ "$found" = 0 ] && [ "$crashes" = 0 ] && [ "$rc" = 0 ] && [ "$checks_rc" = 0 ]
