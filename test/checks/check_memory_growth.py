@@ -4,7 +4,7 @@
 For tables of 200k and 800k rows of d = 8 points, each of
   gmm_train(table, 'x', 3, diag, 3 iterations), gmm_train from a model,
   SELECT gmm_em_step(m, x) FROM table, SELECT gmm_stats_agg(m, x) FROM table,
-  SELECT sum(gmm_logpdf(m, x)) FROM table
+  SELECT sum(gmm_logpdf(m, x)) FROM table, SELECT gmm_score(m, x) FROM table
 runs in a fresh connection (serial plans, so the backend does all the work)
 while a thread samples the backend's /proc/<pid>/status every 10 ms.  The
 peak private memory (RssAnon, so that shared buffers touched by the scan do
@@ -36,6 +36,7 @@ STATEMENTS = {
     "gmm_em_step": "SELECT gmm_em_step(%s, x) IS NULL FROM %s.t{n}" % (MODEL, S),
     "gmm_stats_agg": "SELECT gmm_stats_agg(%s, x) IS NULL FROM %s.t{n}" % (MODEL, S),
     "gmm_logpdf": "SELECT sum(gmm_logpdf(%s, x)) IS NULL FROM %s.t{n}" % (MODEL, S),
+    "gmm_score": "SELECT gmm_score(%s, x) IS NULL FROM %s.t{n}" % (MODEL, S),
 }
 
 
