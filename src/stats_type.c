@@ -467,7 +467,18 @@ gmm_stats_to_cstring(GmmStats *s)
 	StringInfoData buf;
 	int			k = s->k,
 				d = s->d;
+	Size		n;
 
+	/* the same bound on the text and jsonb forms as a model's (gmm_size) */
+	n = add_size(gmm_stats_value_count(s->cov_type, k, d), gmm_value_count(s->cov_type, k, d));
+	if (n > GMM_MAX_VALUES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("gmm_stats of %d component%s of dimension %d (%s) is too large for its text and jsonb forms",
+						k, k == 1 ? "" : "s", d, gmm_cov_type_name(s->cov_type)),
+				 errdetail("It holds %zu float8 values with its model; the text and jsonb forms fit PostgreSQL's limits (1 GB for text, 256 MB for jsonb) only up to about %d values.",
+						   n, GMM_MAX_VALUES),
+				 errhint("Turn the statistics into a model with gmm_stats_to_model, or keep them in binary form (COPY ... (FORMAT binary)).")));
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"covariance_type\":\"%s\",\"n_components\":%d,\"dimension\":%d,\"n_rows\":" INT64_FORMAT ",\"sum_weights\":",
 					 gmm_cov_type_name(s->cov_type), k, d, s->n_rows);
