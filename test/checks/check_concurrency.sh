@@ -32,6 +32,7 @@ psql_q() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 psql_q <<EOF || exit 1
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS gmm;
 DROP SCHEMA IF EXISTS $S CASCADE;
 CREATE SCHEMA $S;
 CREATE TABLE $S.pts (id bigserial PRIMARY KEY, g int, x float8[]);

@@ -434,6 +434,7 @@ def main():
     conn = psycopg2.connect("")
     conn.autocommit = False
     cur = conn.cursor()
+    cur.execute("CREATE EXTENSION IF NOT EXISTS gmm")  # the checks may run first in a fresh database
     cur.execute("SET extra_float_digits = 3")
     for name, w, mu, sc, rho in SCENARIOS:
         for cov_type in TYPES:

@@ -107,6 +107,7 @@ def main():
     conn = psycopg2.connect("")
     conn.autocommit = True
     cur = conn.cursor()
+    cur.execute("CREATE EXTENSION IF NOT EXISTS gmm")  # the checks may run first in a fresh database
     cur.execute("DROP TABLE IF EXISTS pg_temp.oas_pts")
     cur.execute("CREATE TEMP TABLE oas_pts (i int, x float8[], w float8)")
     for d in (1, 3, 6):

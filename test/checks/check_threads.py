@@ -68,6 +68,7 @@ def main():
     conn = psycopg2.connect("")
     conn.autocommit = True
     cur = conn.cursor()
+    cur.execute("CREATE EXTENSION IF NOT EXISTS gmm")  # the checks may run first in a fresh database
     cur.execute("SET client_min_messages = warning")
     cur.execute("DROP TABLE IF EXISTS thr_pts")
     cur.execute("""

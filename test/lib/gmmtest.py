@@ -19,6 +19,10 @@ def connect(autocommit=True, **kw):
     """A new connection from the PG* environment variables."""
     conn = psycopg2.connect("", **kw)
     conn.autocommit = autocommit
+    with conn.cursor() as cur:  # the checks may run first in a fresh database
+        cur.execute("CREATE EXTENSION IF NOT EXISTS gmm")
+    if not autocommit:
+        conn.commit()
     return conn
 
 
