@@ -189,6 +189,7 @@ gmm_n_rows(PG_FUNCTION_ARGS)
 }
 
 PG_FUNCTION_INFO_V1(gmm_n_iter);
+/* EM iterations the kept run took */
 Datum
 gmm_n_iter(PG_FUNCTION_ARGS)
 {
@@ -199,6 +200,7 @@ gmm_n_iter(PG_FUNCTION_ARGS)
 }
 
 PG_FUNCTION_INFO_V1(gmm_converged);
+/* whether the kept run met its tolerance */
 Datum
 gmm_converged(PG_FUNCTION_ARGS)
 {
