@@ -397,6 +397,40 @@ for mname in ("diag", "comp", "full"):
             case("model %s via %s: gmm_train" % (mname, fname),
                  q_train("rand_ref", mexpr, mjoin), mrefs["train"])
 
+# --------------------------------------------------------------- 2b. functions of the model alone
+# accessors, sampling (with and without a confidence region), marginals,
+# components, selection: every stored form of the model, and the model as a
+# PL/pgSQL parameter under a generic plan called with each model in turn
+MODEL_ONLY = {
+    "accessors": "(SELECT array[gmm_n_components(mm)::text, gmm_dimension(mm)::text, gmm_covariance_type(mm), "
+                 "gmm_weights(mm)::text, md5(gmm_means(mm)::text), md5(gmm_covariances(mm)::text), "
+                 "gmm_n_parameters(mm)::text]::text FROM (SELECT {m} AS mm) s)",
+    "gmm_selection": "(SELECT count(*)::text FROM gmm_selection({m}))",
+    "gmm_sample": "(SELECT md5(string_agg(x::text, ';')) FROM gmm_sample({m}, 5, 7) x)",
+    "gmm_sample alpha": "(SELECT md5(string_agg(x::text, ';')) FROM gmm_sample({m}, 5, 7, 0.9) x)",
+    "gmm_marginal": "md5(gmm_marginal({m}, ARRAY[1, 2])::text)",
+    "gmm_component": "md5(gmm_component({m}, 1)::text)",
+    "gmm_collapse": "md5(gmm_collapse({m})::text)",
+    "gmm_send": "md5(gmm_send({m}))",
+}
+for mname in ("diag", "comp", "full"):
+    for name, e in MODEL_ONLY.items():
+        ref = run("SELECT " + e.replace("{m}", lit(M[mname])))
+        V.check(ref is not None and not ref.startswith("ERROR"), "reference %s of %s: %s" % (name, mname, ref))
+        for form in ("extended", "external", "main"):
+            case("model %s from models_%s: %s" % (mname, form, name),
+                 "SELECT " + e.replace("{m}", "(SELECT m FROM models_%s WHERE name = '%s')" % (form, mname)), ref)
+for name, e in MODEL_ONLY.items():
+    fn = "pl_model_" + re.sub(r"\W", "_", name)
+    exec_("CREATE FUNCTION %s(m gmm) RETURNS text LANGUAGE plpgsql AS $f$ BEGIN RETURN %s; END $f$"
+          % (fn, e.replace("{m}", "m")))
+    for mname in ("diag", "comp", "full", "diag"):
+        ref = run("SELECT " + e.replace("{m}", lit(M[mname])))
+        case("PL/pgSQL generic-plan parameter, model %s: %s" % (mname, name),
+             "SELECT %s(m) FROM models_external WHERE name = '%s'" % (fn, mname), ref,
+             settings=("SET plan_cache_mode = force_generic_plan",))
+exec_("RESET plan_cache_mode")
+
 # --------------------------------------------------------------- 3. PL/pgSQL: expanded arrays, generic plans
 # expanded point variables: v := r.x; v[1] := v[1] makes v a read/write expanded array
 for name, e in SCALAR.items():

@@ -150,6 +150,8 @@ MODEL_SQL = [
     "gmm('{1}', '{5}', '{0.01}', 'spherical')",
     "(SELECT gmm_fit(x, 2, '{\"seed\": 1}') FROM fz_pts)",
     "(SELECT gmm_fit_weighted(x, w, 3, '{\"covariance_type\": \"diag\", \"seed\": 2}') FROM fz_pts)",
+    # a k_max fit carries its selection table (format version 2)
+    "(SELECT gmm_fit(x, 1, '{\"k_max\": 3, \"seed\": 3}') FROM fz_pts)",
 ]
 models = [q("SELECT (%s)::text, (%s)::jsonb::text, gmm_send(%s)" % (s, s, s))[0] for s in MODEL_SQL]
 stats = [q("SELECT s::text, s::jsonb::text, gmm_stats_send(s) FROM (SELECT gmm_stats_agg(%s, x%s) s FROM fz_pts) a"
