@@ -404,6 +404,18 @@ gmm_to_binary(const Gmm *m)
 			pq_sendint8(&buf, row[3] != 0.0 ? 1 : 0);
 		}
 	}
+	/* version 2: each section, as its length then its values */
+	for (int f = 1; f <= GMM_FLAG_MASK; f <<= 1)
+	{
+		const double *vals;
+		int			len;
+
+		if (!(f & GMM_SECTION_FLAGS) || (vals = gmm_section(m, f, &len)) == NULL)
+			continue;
+		pq_sendint32(&buf, len);
+		for (int i = 0; i < len; i++)
+			pq_sendfloat8(&buf, vals[i]);
+	}
 	return pq_endtypsend(&buf);
 }
 
@@ -453,19 +465,24 @@ gmm_from_binary(StringInfo buf)
 		m->data[i] = pq_getmsgfloat8(buf);
 	if (version == GMM_FORMAT_VERSION_SELECTION)
 	{
+		if (!(flags & (GMM_FLAG_SELECTION | GMM_SECTION_FLAGS)) ||
+			!(flags & GMM_FLAG_FITTED) || (flags & ~GMM_FLAG_MASK))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid gmm flags %d for format version %d", flags, version)));
+		m->flags &= ~(GMM_FLAG_SELECTION | GMM_SECTION_FLAGS);
+	}
+	if (version == GMM_FORMAT_VERSION_SELECTION && (flags & GMM_FLAG_SELECTION))
+	{
 		int			nsel = pq_getmsgint(buf, 4);
 		double	   *rows;
 
 		if (nsel < 1 || nsel > GMM_MAX_K ||
-			(Size) (buf->len - buf->cursor) != (Size) nsel * 17)
+			(Size) (buf->len - buf->cursor) < (Size) nsel * 17)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 					 errmsg("gmm binary selection table is malformed"),
 					 errdetail("%d rows with %d bytes left.", nsel, buf->len - buf->cursor)));
-		if (!(flags & GMM_FLAG_SELECTION) || !(flags & GMM_FLAG_FITTED))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("invalid gmm flags %d for format version %d", flags, version)));
 		rows = palloc(sizeof(double) * GMM_SEL_FIELDS * nsel);
 		for (int r = 0; r < nsel; r++)
 		{
@@ -478,6 +495,29 @@ gmm_from_binary(StringInfo buf)
 		}
 		m = gmm_with_selection(m, rows, nsel);
 	}
+	for (int f = 1; f <= GMM_FLAG_MASK; f <<= 1)
+	{
+		int			len;
+		double	   *vals;
+
+		if (version != GMM_FORMAT_VERSION_SELECTION || !(f & GMM_SECTION_FLAGS) || !(flags & f))
+			continue;
+		len = pq_getmsgint(buf, 4);
+		if (len < 0 || len > GMM_MAX_SECTION ||
+			(Size) (buf->len - buf->cursor) < (Size) len * sizeof(float8))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("gmm binary fit metadata section is malformed"),
+					 errdetail("A section of %d values with %d bytes left.", len, buf->len - buf->cursor)));
+		vals = palloc(sizeof(double) * Max(len, 1));
+		for (int i = 0; i < len; i++)
+			vals[i] = pq_getmsgfloat8(buf);
+		m = gmm_with_section(m, f, vals, len);
+	}
+	if (buf->cursor != buf->len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("gmm binary value has %d bytes of trailing data", buf->len - buf->cursor)));
 	gmm_canonicalize(m);
 	gmm_validate(m);
 	return m;

@@ -251,18 +251,93 @@ gmm_full_covariance(const Gmm *m, int j, double *out)
 	}
 }
 
+/* float8 values of the selection table */
+static Size
+selection_count(const Gmm *m)
+{
+	return (Size) m->n_selection * GMM_SEL_FIELDS;
+}
+
 /*
- * A copy of fitted model m carrying the selection table rows[n][4] (k,
- * log_likelihood, n_iter, converged), in format version 2
+ * The float8 values of the sections (length words included), walking them
+ * within "avail" values; -1 when they do not fit (a malformed value)
  */
-Gmm *
-gmm_with_selection(const Gmm *m, const double *rows, int n)
+static int64
+sections_count(const Gmm *m, Size avail)
+{
+	const double *p = GMM_SELECTION(m) + selection_count(m);
+	Size		used = 0;
+
+	for (int flag = 1; flag <= GMM_FLAG_MASK; flag <<= 1)
+	{
+		double		len;
+
+		if (!(flag & GMM_SECTION_FLAGS) || !(m->flags & flag))
+			continue;
+		if (used + 1 > avail)
+			return -1;
+		len = p[used];
+		if (!(len >= 0 && len <= GMM_MAX_SECTION && len == floor(len)) ||
+			used + 1 + (Size) len > avail)
+			return -1;
+		used += 1 + (Size) len;
+	}
+	return (int64) used;
+}
+
+Size
+gmm_trailer_count(const Gmm *m)
+{
+	int64		n = sections_count(m, (Size) GMM_MAX_SECTION * 8);
+
+	Assert(n >= 0);
+	return selection_count(m) + (Size) n;
+}
+
+const double *
+gmm_section(const Gmm *m, int flag, int *n)
+{
+	const double *p = GMM_SELECTION(m) + selection_count(m);
+
+	Assert(flag & GMM_SECTION_FLAGS);
+	if (!(m->flags & flag))
+	{
+		*n = 0;
+		return NULL;
+	}
+	for (int f = 1; f < flag; f <<= 1)
+		if ((f & GMM_SECTION_FLAGS) && (m->flags & f))
+			p += 1 + (Size) p[0];
+	*n = (int) p[0];
+	return p + 1;
+}
+
+/*
+ * A copy of m with the given selection table (n rows, or none when n = 0)
+ * and sections: section "flag" becomes vals[nv] (flag 0: sections kept)
+ */
+static Gmm *
+gmm_rebuild(const Gmm *m, const double *rows, int n, int flag,
+			const double *vals, int nv)
 {
 	Size		base = gmm_size(m->cov_type, m->k, m->d);
-	Size		sz = add_size(base, mul_size(sizeof(float8), mul_size(n, GMM_SEL_FIELDS)));
+	Size		count = mul_size(n, GMM_SEL_FIELDS);
+	Size		sz;
 	Gmm		   *c;
+	double	   *p;
 
-	Assert(GMM_IS_FITTED(m) && n >= 1);
+	for (int f = 1; f <= GMM_FLAG_MASK; f <<= 1)
+	{
+		int			len;
+
+		if (!(f & GMM_SECTION_FLAGS))
+			continue;
+		if (f == flag)
+			count = add_size(count, 1 + (Size) nv);
+		else if (gmm_section(m, f, &len) != NULL)
+			count = add_size(count, 1 + (Size) len);
+	}
+	sz = add_size(base, mul_size(sizeof(float8), count));
 	if (sz > MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -270,11 +345,70 @@ gmm_with_selection(const Gmm *m, const double *rows, int n)
 	c = (Gmm *) palloc(sz);
 	memcpy(c, m, base);
 	SET_VARSIZE(c, sz);
-	c->version = GMM_FORMAT_VERSION_SELECTION;
-	c->flags |= GMM_FLAG_SELECTION;
 	c->n_selection = n;
-	memcpy(GMM_SELECTION(c), rows, sizeof(float8) * n * GMM_SEL_FIELDS);
+	c->flags = (m->flags & ~(GMM_FLAG_SELECTION | GMM_SECTION_FLAGS)) |
+		(n > 0 ? GMM_FLAG_SELECTION : 0) | flag;
+	if (n > 0)
+		memcpy(GMM_SELECTION(c), rows, sizeof(float8) * n * GMM_SEL_FIELDS);
+	p = GMM_SELECTION(c) + (Size) n * GMM_SEL_FIELDS;
+	for (int f = 1; f <= GMM_FLAG_MASK; f <<= 1)
+	{
+		const double *src;
+		int			len;
+
+		if (!(f & GMM_SECTION_FLAGS))
+			continue;
+		if (f == flag)
+			src = vals, len = nv;
+		else if ((src = gmm_section(m, f, &len)) == NULL)
+			continue;
+		c->flags |= f;
+		*p++ = (double) len;
+		if (len > 0)
+			memcpy(p, src, sizeof(float8) * len);
+		p += len;
+	}
+	c->version = (c->flags & (GMM_FLAG_SELECTION | GMM_SECTION_FLAGS)) ?
+		GMM_FORMAT_VERSION_SELECTION : GMM_FORMAT_VERSION;
 	return c;
+}
+
+/*
+ * A copy of fitted model m carrying the selection table rows[n][4] (k,
+ * log_likelihood, n_iter, converged), in format version 2; m's sections
+ * are kept
+ */
+Gmm *
+gmm_with_selection(const Gmm *m, const double *rows, int n)
+{
+	Assert(GMM_IS_FITTED(m) && n >= 1);
+	return gmm_rebuild(m, rows, n, 0, NULL, 0);
+}
+
+/* A copy of fitted model m with section "flag" set to vals[n] */
+Gmm *
+gmm_with_section(const Gmm *m, int flag, const double *vals, int n)
+{
+	Assert(GMM_IS_FITTED(m) && (flag & GMM_SECTION_FLAGS) &&
+		   (flag & (flag - 1)) == 0 && n >= 0 && n <= GMM_MAX_SECTION);
+	return gmm_rebuild(m, GMM_SELECTION(m), m->n_selection, flag, vals, n);
+}
+
+/*
+ * What a section may hold, checked by gmm_validate: an error naming the
+ * problem.  Each kind of section adds its own rules here.
+ */
+static void
+gmm_section_check(const Gmm *m, int flag, const double *vals, int n)
+{
+	(void) m;
+	for (int i = 0; i < n; i++)
+		if (!isfinite(vals[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("invalid gmm fit metadata"),
+					 errdetail("Value %d of the %s section is not finite.", i + 1,
+							   flag == GMM_FLAG_OBSERVED ? "observed-data" : "posterior")));
 }
 
 /* A 64-bit hash of the model's bytes */
@@ -468,20 +602,36 @@ gmm_validate(const Gmm *m)
 				 errmsg("invalid gmm covariance type code %d", m->cov_type)));
 	if ((m->flags & ~GMM_FLAG_MASK) != 0 ||
 		(m->version == GMM_FORMAT_VERSION &&
-		 ((m->flags & GMM_FLAG_SELECTION) || m->n_selection != 0)) ||
+		 ((m->flags & (GMM_FLAG_SELECTION | GMM_SECTION_FLAGS)) || m->n_selection != 0)) ||
 		(m->version == GMM_FORMAT_VERSION_SELECTION &&
-		 (!(m->flags & GMM_FLAG_SELECTION) || !GMM_IS_FITTED(m) ||
-		  m->n_selection < 1 || m->n_selection > GMM_MAX_K)))
+		 (!(m->flags & (GMM_FLAG_SELECTION | GMM_SECTION_FLAGS)) || !GMM_IS_FITTED(m))) ||
+		((m->flags & GMM_FLAG_SELECTION) ?
+		 (m->n_selection < 1 || m->n_selection > GMM_MAX_K) : m->n_selection != 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("invalid gmm flags %d", (int) m->flags)));
 	gmm_check_shape(k, d);
-	if (VARSIZE(m) != gmm_size(m->cov_type, k, d) +
-		sizeof(float8) * GMM_SEL_FIELDS * (Size) m->n_selection)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("gmm size %u does not match %d components of dimension %d",
-						(unsigned) VARSIZE(m), k, d)));
+	{
+		Size		base = gmm_size(m->cov_type, k, d) +
+			sizeof(float8) * selection_count(m);
+		int64		nsec = -1;
+
+		if (VARSIZE(m) >= base && (VARSIZE(m) - base) % sizeof(float8) == 0)
+			nsec = sections_count(m, (VARSIZE(m) - base) / sizeof(float8));
+		if (nsec < 0 || VARSIZE(m) != base + sizeof(float8) * (Size) nsec)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("gmm size %u does not match %d components of dimension %d",
+							(unsigned) VARSIZE(m), k, d)));
+	}
+	for (int f = 1; f <= GMM_FLAG_MASK; f <<= 1)
+	{
+		const double *vals;
+		int			n;
+
+		if ((f & GMM_SECTION_FLAGS) && (vals = gmm_section(m, f, &n)) != NULL)
+			gmm_section_check(m, f, vals, n);
+	}
 	for (int r = 0; r < m->n_selection; r++)
 	{
 		const double *row = GMM_SELECTION(m) + (Size) r * GMM_SEL_FIELDS;
@@ -523,7 +673,7 @@ void
 gmm_canonicalize(Gmm *m)
 {
 	Size		n = gmm_value_count(m->cov_type, m->k, m->d) +
-		(Size) m->n_selection * GMM_SEL_FIELDS;
+		gmm_trailer_count(m);
 
 	for (Size i = 0; i < n; i++)
 		if (m->data[i] == 0.0)

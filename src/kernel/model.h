@@ -18,6 +18,15 @@
  *	 k, log_likelihood (mean per row), n_iter, converged (0 or 1)
  * one per k fitted, in increasing k.  Every version is read; a value is
  * rewritten in the newer format only when written again.
+ *
+ * Version 2 also carries the optional sections of fit metadata: for each
+ * section flag set (GMM_SECTION_FLAGS, in increasing bit order), one float8
+ * holding the section's length n, then n float8 values.  They follow the
+ * selection table (when there is one).  gmm_section() finds a section,
+ * gmm_with_section() adds or replaces one; what a section holds is checked
+ * by gmm_section_check (kernel/model.c):
+ *	 GMM_FLAG_OBSERVED	a fit on incomplete rows ("missing": "marginalize")
+ *	 GMM_FLAG_BAYES		a variational (Bayesian) fit's posterior
  */
 #ifndef GMM_KERNEL_MODEL_H
 #define GMM_KERNEL_MODEL_H
@@ -65,7 +74,12 @@ typedef enum GmmCovType
 #define GMM_FLAG_FITTED		0x0001	/* fit metadata below is meaningful */
 #define GMM_FLAG_CONVERGED	0x0002	/* the fit met its tolerance */
 #define GMM_FLAG_SELECTION	0x0004	/* a selection table follows (version 2) */
-#define GMM_FLAG_MASK		0x0007
+#define GMM_FLAG_OBSERVED	0x0008	/* section: fit on incomplete rows */
+#define GMM_FLAG_BAYES		0x0010	/* section: variational posterior */
+#define GMM_SECTION_FLAGS	(GMM_FLAG_OBSERVED | GMM_FLAG_BAYES)
+#define GMM_FLAG_MASK		0x001F
+/* the most float8 values of one section */
+#define GMM_MAX_SECTION		(4 * GMM_MAX_K + 64)
 
 typedef struct Gmm
 {
@@ -144,6 +158,12 @@ extern double gmm_n_parameters_kd(int cov_type, int k, int d);
 extern double gmm_information_criterion(int criterion, double sum_ll, double n,
 										double n_params);
 extern Gmm *gmm_with_selection(const Gmm *m, const double *rows, int n);
+/* section "flag" of m and its length in *n, or NULL when m has none */
+extern const double *gmm_section(const Gmm *m, int flag, int *n);
+/* a copy of fitted model m with section "flag" set to vals[n] */
+extern Gmm *gmm_with_section(const Gmm *m, int flag, const double *vals, int n);
+/* the float8 values after the covariances: selection table and sections */
+extern Size gmm_trailer_count(const Gmm *m);
 extern void gmm_full_covariance(const Gmm *m, int j, double *out);
 extern uint64 gmm_fingerprint(const Gmm *m);
 
