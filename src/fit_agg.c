@@ -21,6 +21,7 @@
 #include "fit_warning.h"
 #include "gmm.h"
 #include "kernel/driver.h"
+#include "kernel/vb.h"
 #include "kernel/init.h"
 #include "options.h"
 
@@ -304,7 +305,10 @@ gmm_fit_finalfn(PG_FUNCTION_ARGS)
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "gmm_fit",
 								   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
-	m = gmm_em_fit(&rows, &st->opts, FIT_NAME(st));
+	if (st->opts.prior)
+		m = gmm_vb_fit(&rows, &st->opts, FIT_NAME(st));
+	else
+		m = gmm_em_fit(&rows, &st->opts, FIT_NAME(st));
 	gmm_fit_warning_count(m, &st->opts, FIT_NAME(st));
 	MemoryContextSwitchTo(old);
 	result = palloc(VARSIZE(m));

@@ -85,6 +85,8 @@ gmm_to_cstring(const Gmm *m)
 			}
 			appendStringInfoChar(&buf, ']');
 		}
+		if (m->flags & GMM_FLAG_BAYES)
+			gmm_vb_json_append(&buf, m);
 		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoChar(&buf, '}');
@@ -142,7 +144,7 @@ read_selection_row(JsonbValue *ev, double *row)
  * any, for the caller to attach
  */
 static JsonbValue *
-read_fit(const JsonbValue *fv, Gmm *m)
+read_fit(const JsonbValue *fv, Gmm *m, JsonbValue **variational)
 {
 	JsonbValue *sel = NULL;
 	JsonbIterator *it;
@@ -179,6 +181,8 @@ read_fit(const JsonbValue *fv, Gmm *m)
 			}
 			else if (strcmp(key, "selection") == 0)
 				sel = gmm_json_copy(&v);
+			else if (strcmp(key, "variational") == 0)
+				*variational = gmm_json_copy(&v);
 			else
 				gmm_json_error(&gmm_json, "unknown key \"fit.%s\"", key);
 		}
@@ -315,10 +319,13 @@ gmm_from_jsonb(Jsonb *jb)
 	}
 	if (jf != NULL)
 	{
-		JsonbValue *sel = read_fit(jf, m);
+		JsonbValue *vb = NULL;
+		JsonbValue *sel = read_fit(jf, m, &vb);
 
 		if (sel != NULL)
 			m = attach_selection(m, sel);
+		if (vb != NULL)
+			m = gmm_vb_json_attach(m, vb);
 	}
 	gmm_canonicalize(m);
 	gmm_validate(m);

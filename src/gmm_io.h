@@ -23,4 +23,8 @@ extern bytea *gmm_to_binary(const Gmm *m);
 /* a validated model read from buf (what gmm_recv reads) */
 extern Gmm *gmm_from_binary(StringInfo buf);
 
+/* the "fit.variational" key of a variational model (vb_io.c) */
+extern void gmm_vb_json_append(StringInfo buf, const Gmm *m);
+extern Gmm *gmm_vb_json_attach(Gmm *m, const JsonbValue *jv);
+
 #endif							/* GMM_IO_H */

@@ -24,7 +24,7 @@ static const char *const init_names[] = {"kmeans", "kmeans++", "random", "given"
 static const char *const known_keys[] = {
 	"covariance_type", "max_iter", "tol", "reg_covar", "n_init", "init", "means",
 	"weights", "covariances", "seed", "max_tries", "verbose", "k_max", "criterion",
-	"shrinkage"
+	"shrinkage", "prior"
 };
 
 /* The known keys as "a, b, c", for the unknown-key hint (built once) */
@@ -399,6 +399,8 @@ gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
 						 errmsg("%s option \"shrinkage\" is \"%s\", which is not a shrinkage method", caller, s),
 						 errhint("Use \"none\" or \"oas\" (Oracle Approximating Shrinkage).")));
 		}
+		else if (strcmp(key, "prior") == 0)
+			opts->prior = gmm_vb_prior_parse(caller, &v);
 		else if (hook == NULL || !hook(key, &v, hook_arg))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -408,6 +410,8 @@ gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
 	}
 
 	gmm_check_shrinkage(caller, opts->shrinkage, opts->cov_type);
+	if (opts->prior)
+		gmm_vb_prior_check_options(opts, caller);
 
 	/* the given means are the initialisation */
 	if (opts->means != NULL)
@@ -595,4 +599,6 @@ gmm_fit_options_check_dimension(const GmmFitOptions *opts, int d,
 	}
 	if (opts->means || opts->weights || opts->covariances)
 		validate_start(opts, d, caller);
+	if (opts->prior)
+		gmm_vb_prior_check_dimension(opts->prior, opts->cov_type, d, caller);
 }

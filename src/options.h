@@ -66,4 +66,15 @@ extern char *gmm_option_string(const char *caller, const char *key,
 /* error unless the shrinkage applies to the covariance type */
 extern void gmm_check_shrinkage(const char *caller, int shrinkage, int cov_type);
 
+/*
+ * option "prior" (vb_options.c): parsed into a GmmVbPrior (kernel/vb.h);
+ * its combination with the other options and, once d is known, its shapes
+ * and values checked, errors naming the key ("prior.mean")
+ */
+struct GmmVbPrior;
+extern struct GmmVbPrior *gmm_vb_prior_parse(const char *caller, const JsonbValue *v);
+extern void gmm_vb_prior_check_options(const GmmFitOptions *opts, const char *caller);
+extern void gmm_vb_prior_check_dimension(const struct GmmVbPrior *prior, int cov_type,
+										 int d, const char *caller);
+
 #endif							/* GMM_OPTIONS_H */

@@ -29,6 +29,7 @@
 #include "fit_warning.h"
 #include "kernel/driver.h"
 #include "kernel/init.h"
+#include "kernel/vb.h"
 #include "options.h"
 #include "stats_type.h"
 
@@ -443,7 +444,12 @@ train(Train *t, const Gmm *start)
 		gmm_fit_options_check_dimension(opts, t->sample.d, t->caller);
 		k_max = gmm_k_max_for_rows(&t->sample, opts, t->caller, t->rows_seen);
 	}
-	m = gmm_em_drive(&src, start, opts, k_max, t->caller);
+	if (start && opts->prior && !(start->flags & GMM_FLAG_BAYES))
+		gmm_vb_prior_check_dimension(opts->prior, start->cov_type, start->d, t->caller);
+	if (opts->prior || (start && (start->flags & GMM_FLAG_BAYES)))
+		m = gmm_vb_drive(&src, start, opts, t->caller);
+	else
+		m = gmm_em_drive(&src, start, opts, k_max, t->caller);
 	gmm_fit_warning_count(m, opts, t->caller);
 	return m;
 }

@@ -86,6 +86,9 @@ typedef struct GmmFitOptions
 	int			weights_dims[3];
 	int			covariances_ndim;
 	int			covariances_dims[3];
+
+	/* option "prior": a variational fit (kernel/vb.h); NULL for EM */
+	struct GmmVbPrior *prior;
 } GmmFitOptions;
 
 /* Set every option to its default */

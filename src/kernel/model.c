@@ -15,6 +15,7 @@
 #include "kernel/fitopts.h"
 #include "kernel/linalg.h"
 #include "kernel/model.h"
+#include "kernel/vb.h"
 
 static const char *const cov_type_names[GMM_NUM_COV_TYPES] = {
 	"full", "diag", "spherical", "tied"
@@ -409,6 +410,8 @@ gmm_section_check(const Gmm *m, int flag, const double *vals, int n)
 					 errmsg("invalid gmm fit metadata"),
 					 errdetail("Value %d of the %s section is not finite.", i + 1,
 							   flag == GMM_FLAG_OBSERVED ? "observed-data" : "posterior")));
+	if (flag == GMM_FLAG_BAYES)
+		gmm_vb_section_check(m, vals, n);
 }
 
 /* A 64-bit hash of the model's bytes */

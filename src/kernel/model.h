@@ -78,8 +78,8 @@ typedef enum GmmCovType
 #define GMM_FLAG_BAYES		0x0010	/* section: variational posterior */
 #define GMM_SECTION_FLAGS	(GMM_FLAG_OBSERVED | GMM_FLAG_BAYES)
 #define GMM_FLAG_MASK		0x001F
-/* the most float8 values of one section */
-#define GMM_MAX_SECTION		(4 * GMM_MAX_K + 64)
+/* the most float8 values of one section (a variational fit's holds a d x d prior) */
+#define GMM_MAX_SECTION		(4 * GMM_MAX_K + GMM_MAX_D * GMM_MAX_D + GMM_MAX_D + 64)
 
 typedef struct Gmm
 {
