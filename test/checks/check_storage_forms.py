@@ -223,6 +223,9 @@ M["comp"] = model_text("SELECT gmm(%s, %s, %s, 'diag')::text",
 full = np.diag(np.round(rng.uniform(1, 2, size=D) * 4) / 4)
 M["full"] = model_text("SELECT gmm(%s, %s, %s, 'full')::text",
                        ([1.0], [np.round(rand_pts.mean(0) * 4).__truediv__(4).tolist()], [full.tolist()]))
+# a variational fit (option "prior"), diag, for the gmm_vb_* functions and the posterior accessors
+M["vb"] = model_text("SELECT gmm_fit(x, 2, '{\"covariance_type\": \"diag\", \"prior\": {}, \"max_iter\": 3, "
+                     "\"seed\": 1}' ORDER BY id)::text FROM rand_ref")
 # for regression / conditioning on all 300 coordinates: d = 301
 mi_mu = np.hstack([mu, np.array([[0.0], [1.0]])])
 MI = model_text("SELECT gmm(%s, %s, %s, 'diag')::text",
@@ -274,7 +277,8 @@ AGG = {
     "gmm_fit": "gmm_fit({x}, 2, '%s' ORDER BY t.id)" % FIT_OPTS,
     "gmm_fit_w": "gmm_fit_weighted({x}, {w}, 2, '%s' ORDER BY t.id)" % FIT_OPTS,
 }
-AGG_NO_MODEL = ("gmm_fit", "gmm_fit_w")
+AGG["gmm_fit_prior"] = "gmm_fit({x}, 2, '%s' ORDER BY t.id)" % FIT_OPTS.replace('"tol": 0', '"prior": {}')
+AGG_NO_MODEL = ("gmm_fit", "gmm_fit_w", "gmm_fit_prior")
 DIMS = "(SELECT array_agg(i) FROM generate_series(1, %d) i)" % D
 
 
@@ -429,6 +433,56 @@ for name, e in MODEL_ONLY.items():
         case("PL/pgSQL generic-plan parameter, model %s: %s" % (mname, name),
              "SELECT %s(m) FROM models_external WHERE name = '%s'" % (fn, mname), ref,
              settings=("SET plan_cache_mode = force_generic_plan",))
+exec_("RESET plan_cache_mode")
+
+# --------------------------------------------------------------- 2c. variational models
+# gmm_vb_step / gmm_vb_stats over every point form (serial exact, parallel to rounding) and the
+# variational model from every stored form; the posterior accessors, effective components and
+# pruning of the model alone from every stored form and as a generic-plan parameter
+VB_AGG = {
+    "gmm_vb_step": "gmm_vb_step({m}, {x})",
+    "gmm_vb_step_w": "gmm_vb_step({m}, {x}, {w})",
+    "gmm_vb_stats": "gmm_vb_stats({m}, {x})",
+    "gmm_vb_stats_w": "gmm_vb_stats({m}, {x}, {w})",
+    "gmm_vb_update": "gmm_vb_update(gmm_vb_stats({m}, {x}))",
+}
+vb_m = lit(M["vb"])
+for ref_t in ("rand_ref", "comp_ref", "real_ref"):
+    for name, e in VB_AGG.items():
+        refs[(ref_t, name)] = run(q_agg(e, ref_t, vb_m, mi))
+        V.check(refs[(ref_t, name)] is not None and not refs[(ref_t, name)].startswith("ERROR"),
+                "reference %s: %s" % (name, refs[(ref_t, name)]))
+for t, (ref_t, _, _) in POINT_TABLES.items():
+    if ref_t not in ("rand_ref", "comp_ref", "real_ref"):
+        continue
+    for par in (False, True):
+        for name, e in VB_AGG.items():
+            case("%s%s %s" % (t, " parallel" if par else "", name), q_agg(e, t, vb_m, mi),
+                 refs[(ref_t, name)], not par, PARALLEL if par else ())
+for form in ("extended", "external", "main"):
+    tab = "models_" + form
+    for name, e in VB_AGG.items():
+        case("model vb via join %s: %s" % (tab, name),
+             q_agg(e, "rand_ref", "mm.m", "mmi.mi", MJOIN % (tab, "vb", tab)), refs[("rand_ref", name)])
+VB_ONLY = {
+    "posterior": "(SELECT array[gmm_lower_bound(mm)::text, gmm_prior_type(mm), gmm_prior(mm)::text, "
+                 "gmm_weight_concentration(mm)::text, gmm_mean_precision(mm)::text, "
+                 "gmm_degrees_of_freedom(mm)::text]::text FROM (SELECT {m} AS mm) s)",
+    "gmm_effective_components": "gmm_effective_components({m}, 0.2)::text",
+    "gmm_prune": "md5(gmm_prune({m}, 0.2)::text)",
+}
+for name, e in VB_ONLY.items():
+    ref = run("SELECT " + e.replace("{m}", vb_m))
+    V.check(ref is not None and not ref.startswith("ERROR"), "reference %s: %s" % (name, ref))
+    for form in ("extended", "external", "main"):
+        case("model vb from models_%s: %s" % (form, name),
+             "SELECT " + e.replace("{m}", "(SELECT m FROM models_%s WHERE name = 'vb')" % form), ref)
+    fn = "pl_vb_" + re.sub(r"\W", "_", name)
+    exec_("CREATE FUNCTION %s(m gmm) RETURNS text LANGUAGE plpgsql AS $f$ BEGIN RETURN %s; END $f$"
+          % (fn, e.replace("{m}", "m")))
+    case("PL/pgSQL generic-plan parameter, model vb: " + name,
+         "SELECT %s(m) FROM models_external WHERE name = 'vb'" % fn, ref,
+         settings=("SET plan_cache_mode = force_generic_plan",))
 exec_("RESET plan_cache_mode")
 
 # --------------------------------------------------------------- 3. PL/pgSQL: expanded arrays, generic plans
