@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""Memory of gmm_train, gmm_em_step and scoring does not grow with the table.
+"""Memory of gmm_train, gmm_em_step, gmm_vb_step and scoring does not grow with the table.
 
 For tables of 200k and 800k rows of d = 8 points, each of
   gmm_train(table, 'x', 3, diag, 3 iterations), gmm_train from a model,
   SELECT gmm_em_step(m, x) FROM table, SELECT gmm_stats_agg(m, x) FROM table,
-  SELECT sum(gmm_logpdf(m, x)) FROM table, SELECT gmm_score(m, x) FROM table
+  SELECT sum(gmm_logpdf(m, x)) FROM table, SELECT gmm_score(m, x) FROM table,
+  gmm_train with a prior (variational), SELECT gmm_vb_step(m, x) FROM table
 runs in a fresh connection (serial plans, so the backend does all the work)
 while a thread samples the backend's /proc/<pid>/status every 10 ms.  The
 peak private memory (RssAnon, so that shared buffers touched by the scan do
@@ -93,6 +94,13 @@ for n in SIZES:
                 % (S, n, ", ".join(["c + random()"] * 8), n))
     cur.execute("VACUUM ANALYZE %s.t%d" % (S, n))
 print("tables built in %.1f s" % (time.time() - t0))
+# variational fits: gmm_train with a prior, and one gmm_vb_step from a variational model
+cur.execute("SELECT gmm_vb_update(gmm_stats_agg(%s, x), '{\"prior\": {}}')::text FROM "
+            "(SELECT x FROM %s.t%d LIMIT 2000) s" % (MODEL, S, SIZES[0]))
+VB_MODEL = "'%s'::gmm" % cur.fetchone()[0]
+STATEMENTS["gmm_train prior"] = ("SELECT gmm_train('%s.t{n}', 'x', 3, '{\"covariance_type\": \"diag\", "
+                                 "\"prior\": {}, \"max_iter\": 3, \"tol\": 0, \"seed\": 1}') IS NULL" % S)
+STATEMENTS["gmm_vb_step"] = "SELECT gmm_vb_step(%s, x) IS NULL FROM %s.t{n}" % (VB_MODEL, S)
 
 for name, sql in STATEMENTS.items():
     res = {}

@@ -152,10 +152,16 @@ MODEL_SQL = [
     "(SELECT gmm_fit_weighted(x, w, 3, '{\"covariance_type\": \"diag\", \"seed\": 2}') FROM fz_pts)",
     # a k_max fit carries its selection table (format version 2)
     "(SELECT gmm_fit(x, 1, '{\"k_max\": 3, \"seed\": 3}') FROM fz_pts)",
+    # variational fits carry their posterior section
+    "(SELECT gmm_fit(x, 3, '{\"prior\": {\"weight_concentration\": 0.1}, \"seed\": 4}') FROM fz_pts)",
+    "(SELECT gmm_fit(x, 2, '{\"covariance_type\": \"tied\", \"prior\": {\"type\": \"dirichlet_distribution\"}}')"
+    " FROM fz_pts)",
 ]
 models = [q("SELECT (%s)::text, (%s)::jsonb::text, gmm_send(%s)" % (s, s, s))[0] for s in MODEL_SQL]
 stats = [q("SELECT s::text, s::jsonb::text, gmm_stats_send(s) FROM (SELECT gmm_stats_agg(%s, x%s) s FROM fz_pts) a"
            % (m, w))[0] for m, w in ((MODEL_SQL[0], ""), (MODEL_SQL[1], ", w"), (MODEL_SQL[5], ""))]
+stats += [q("SELECT s::text, s::jsonb::text, gmm_stats_send(s) FROM (SELECT gmm_vb_stats(%s, x) s FROM fz_pts) a"
+            % m)[0] for m in (MODEL_SQL[8], MODEL_SQL[9])]
 SEEDS = {
     "gmm text": [m[0] for m in models],
     "gmm jsonb": [m[1] for m in models],
@@ -171,6 +177,10 @@ SEEDS = {
         '{"covariance_type": "tied", "k_max": 3, "criterion": "aic", "seed": -5}',
         '{"covariance_type": "diag", "sample_size": 20, "weight_column": "w", "seed": 3}',
         '{"covariance_type": null, "init": null, "max_iter": 0}',
+        '{"prior": {"type": "dirichlet_process", "weight_concentration": 0.01, "mean_precision": 2}, "seed": 1}',
+        '{"covariance_type": "diag", "prior": {"type": "dirichlet_distribution", "mean": [0, 1], '
+        '"degrees_of_freedom": 3, "covariance": [1, 2]}, "max_iter": 5}',
+        '{"covariance_type": "full", "prior": {"covariance": [[1, 0.2], [0.2, 1]], "mean": [0, 0]}}',
     ],
 }
 INTERESTING_NUMS = ["0", "-0", "-0.0", "1", "-1", "2", "3", "1e308", "-1e308", "1e309", "1.7976931348623157e308",
@@ -300,6 +310,16 @@ def check_model(path, inp):
         if "canceling statement" in str(e):
             counts["timeouts"] += 1
         return
+    try:  # the variational accessors, effective components, pruning and one step
+        q("SELECT gmm_lower_bound(m), gmm_prior_type(m), gmm_prior(m), gmm_weight_concentration(m), "
+          "gmm_mean_precision(m), gmm_degrees_of_freedom(m), gmm_effective_components(m), "
+          "gmm_prune(m, 0)::text FROM fz_gmm")
+        q("SELECT gmm_vb_step(m, p)::text FROM fz_gmm, (SELECT array_fill(0.5::float8, "
+          "ARRAY[gmm_dimension(m)]) p FROM fz_gmm) pts GROUP BY m")
+    except Lost:
+        raise
+    except psycopg2.Error:
+        pass
     for p, lp, proba, pred, k in rows:
         if lp is not None and lp != lp:
             problem("misbehaving", path, "gmm_logpdf is NaN at the finite point %s" % (p[:6],), inp)
@@ -330,6 +350,8 @@ def check_stats(path, inp):
         problem("misbehaving", path, "binary send output refused by recv: %s" % str(e).strip()[:200], inp)
     for sql in ("SELECT gmm_stats_merge(s, s)::text FROM fz_stats",
                 "SELECT gmm_stats_to_model(s)::text FROM fz_stats",
+                "SELECT gmm_vb_update(s)::text FROM fz_stats",
+                "SELECT gmm_vb_update(s, '{\"prior\": {}}')::text FROM fz_stats",
                 "SELECT gmm_stats_n_rows(s), gmm_stats_weight(s), gmm_stats_log_likelihood(s), gmm_stats_counts(s), "
                 "gmm_stats_model(s)::text FROM fz_stats"):
         try:
@@ -339,7 +361,8 @@ def check_stats(path, inp):
         except psycopg2.Error:
             pass
     # the model it embeds and the model it gives must behave
-    for sql in ("SELECT gmm_stats_model(s) FROM fz_stats", "SELECT gmm_stats_to_model(s) FROM fz_stats"):
+    for sql in ("SELECT gmm_stats_model(s) FROM fz_stats", "SELECT gmm_stats_to_model(s) FROM fz_stats",
+                "SELECT gmm_vb_update(s) FROM fz_stats"):
         try:
             q("TRUNCATE fz_gmm; INSERT INTO fz_gmm " + sql)
         except Lost:
@@ -374,7 +397,7 @@ def one(path):
             q("TRUNCATE fz_stats")
             q("COPY fz_stats FROM STDIN (FORMAT binary)", copy_data=copy_binary([inp]))
         elif path == "options":
-            which = rnd.randrange(4)
+            which = rnd.randrange(5)
             q("TRUNCATE fz_gmm")
             if which == 0:
                 q("INSERT INTO fz_gmm SELECT gmm_fit(x, 2, %s::jsonb) FROM fz_pts", (inp,))
@@ -382,6 +405,9 @@ def one(path):
                 q("INSERT INTO fz_gmm SELECT gmm_fit_weighted(x, w, 2, %s::jsonb) FROM fz_pts", (inp,))
             elif which == 2:
                 q("INSERT INTO fz_gmm SELECT gmm_train('fz_pts', 'x', 2, %s::jsonb)", (inp,))
+            elif which == 4:
+                q("INSERT INTO fz_gmm SELECT gmm_vb_update(gmm_stats_agg("
+                  "gmm('{0.5,0.5}', '{0,0, 4,-2}', '{1,1, 1,1}', 'diag'), x), %s::jsonb) FROM fz_pts", (inp,))
             else:
                 q("INSERT INTO fz_gmm SELECT gmm_stats_to_model(gmm_stats_agg("
                   "gmm('{0.5,0.5}', '{0,0, 4,-2}', '{1,1, 1,1}', 'diag'), x), %s::jsonb) FROM fz_pts", (inp,))
