@@ -30,6 +30,7 @@ typedef struct ConvergenceCount
 	char		caller[32];		/* of the first that did not converge */
 	int			max_iter;
 	double		tol;
+	bool		variational;	/* the first was a variational fit */
 } ConvergenceCount;
 
 static ConvergenceCount conv_count;
@@ -60,6 +61,7 @@ gmm_fit_warning_count(const Gmm *m, const GmmFitOptions *opts, const char *calle
 			strlcpy(conv_count.caller, caller, sizeof(conv_count.caller));
 			conv_count.max_iter = opts->max_iter;
 			conv_count.tol = opts->tol;
+			conv_count.variational = (m->flags & GMM_FLAG_BAYES) != 0;
 		}
 	}
 }
@@ -78,6 +80,9 @@ report_convergence(void)
 				(errcode(ERRCODE_WARNING),
 				 errmsg("%s did not converge within max_iter = %d iteration%s",
 						c.caller, c.max_iter, c.max_iter == 1 ? "" : "s"),
+				 c.variational ?
+				 errdetail("The variational lower bound (a total over the rows, as scikit-learn's) still changed by tol = %g or more in the last iteration; the model is usable but may not be a local maximum.",
+						   c.tol) :
 				 errdetail("The mean log-likelihood per row still changed by tol = %g or more in the last iteration; the model is usable but may not be a local maximum.",
 						   c.tol),
 				 errhint("Raise \"max_iter\" (or \"tol\") in the options, or scale the data; gmm_converged(m) tells whether a model converged.")));
@@ -86,8 +91,9 @@ report_convergence(void)
 				(errcode(ERRCODE_WARNING),
 				 errmsg(INT64_FORMAT " of " INT64_FORMAT " Gaussian mixture fits in this statement did not converge",
 						c.not_converged, c.fits),
-				 errdetail("The first, by %s, stopped at max_iter = %d with the mean log-likelihood per row still changing by tol = %g or more.",
-						   c.caller, c.max_iter, c.tol),
+				 errdetail("The first, by %s, stopped at max_iter = %d with the %s still changing by tol = %g or more.",
+						   c.caller, c.max_iter,
+						   c.variational ? "variational lower bound" : "mean log-likelihood per row", c.tol),
 				 errhint("Find them with WHERE NOT gmm_converged(m); raise \"max_iter\" (or \"tol\") in their options.")));
 }
 

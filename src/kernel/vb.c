@@ -488,7 +488,11 @@ gmm_vb_mstep(const GmmSuff *s, const Gmm *sm, const double *hdr)
 			   *nu = beta + k;
 	double	   *ns = palloc(sizeof(double) * k);
 	double	   *xk = palloc(sizeof(double) * (Size) k * d);
-	double	   *sc = palloc(sizeof(double) * (Size) k * d * d);	/* scatter about xk */
+	bool		matrix = (cov_type == GMM_COV_FULL || cov_type == GMM_COV_TIED);
+	/* scatter about xk: full k x d x d, tied one d x d sum, diag/spherical k x d */
+	Size		per = matrix ? (Size) d * d : (Size) d;
+	double	   *sc = palloc0(sizeof(double) * (cov_type == GMM_COV_TIED ? per : (Size) k * per));
+	double	   *S2 = matrix ? palloc(sizeof(double) * d * d) : NULL;
 	double	   *diff = palloc(sizeof(double) * d);
 	double		ns_tot = 0.0;
 	Gmm		   *m = gmm_alloc(cov_type, k, d);
@@ -506,7 +510,7 @@ gmm_vb_mstep(const GmmSuff *s, const Gmm *sm, const double *hdr)
 				   *s1 = s->s1 + (Size) j * d,
 				   *s2 = s->s2 + (Size) j * s2n;
 		double		n = s->nk[j];
-		double	   *S = sc + (Size) j * d * d;
+		double	   *S = sc + (cov_type == GMM_COV_TIED ? 0 : (Size) j * per);
 
 		ns[j] = n + VB_NK_EPS;
 		ns_tot += ns[j];
@@ -516,12 +520,17 @@ gmm_vb_mstep(const GmmSuff *s, const Gmm *sm, const double *hdr)
 			diff[i] = (s1[i] - VB_NK_EPS * c[i]) / ns[j];
 			xk[(Size) j * d + i] = c[i] + diff[i];
 		}
-		unpack_s2(s2, cov_type, d, S);
-		for (int i = 0; i < d; i++)
-			for (int t = 0; t < d; t++)
-				if (t == i || cov_type == GMM_COV_FULL || cov_type == GMM_COV_TIED)
-					S[(Size) i * d + t] += -diff[i] * s1[t] - s1[i] * diff[t] +
-						n * diff[i] * diff[t];
+		if (matrix)
+		{
+			unpack_s2(s2, cov_type, d, S2);
+			for (int i = 0; i < d; i++)
+				for (int t = 0; t < d; t++)
+					S[(Size) i * d + t] += S2[(Size) i * d + t] - diff[i] * s1[t] -
+						s1[i] * diff[t] + n * diff[i] * diff[t];
+		}
+		else
+			for (int i = 0; i < d; i++)
+				S[i] = s2[i] - 2.0 * diff[i] * s1[i] + n * diff[i] * diff[i];
 	}
 
 	/* weights: _estimate_weights */
@@ -585,12 +594,9 @@ gmm_vb_mstep(const GmmSuff *s, const Gmm *sm, const double *hdr)
 									pm = 0.0;
 
 						for (int j = 0; j < k; j++)
-						{
-							sk += sc[(Size) j * d * d + (Size) i * d + t];
 							pm += ns[j] / beta[j] * (xk[(Size) j * d + i] - m0[i]) *
 								(xk[(Size) j * d + t] - m0[t]);
-						}
-						sk = sk / ns_tot + (i == t ? reg : 0.0);
+						sk = sc[(Size) i * d + t] / ns_tot + (i == t ? reg : 0.0);
 						cov[(Size) i * d + t] = (c0[(Size) i * d + t] + sk * ns_tot / k +
 												 beta0 / k * pm) / nut;
 					}
@@ -602,7 +608,7 @@ gmm_vb_mstep(const GmmSuff *s, const Gmm *sm, const double *hdr)
 				nu[j] = nu0 + ns[j];
 				for (int i = 0; i < d; i++)
 				{
-					double		sk = sc[(Size) j * d * d + (Size) i * d + i] / ns[j] + reg;
+					double		sk = sc[(Size) j * d + i] / ns[j] + reg;
 					double		df = xk[(Size) j * d + i] - m0[i];
 
 					cov[(Size) j * d + i] = (c0[i] + ns[j] * (sk + beta0 / beta[j] * df * df)) / nu[j];
@@ -620,7 +626,7 @@ gmm_vb_mstep(const GmmSuff *s, const Gmm *sm, const double *hdr)
 				{
 					double		df = xk[(Size) j * d + i] - m0[i];
 
-					sk += sc[(Size) j * d * d + (Size) i * d + i] / ns[j] + reg;
+					sk += sc[(Size) j * d + i] / ns[j] + reg;
 					dd += df * df;
 				}
 				sk /= d;
@@ -637,6 +643,8 @@ gmm_vb_mstep(const GmmSuff *s, const Gmm *sm, const double *hdr)
 	pfree(ns);
 	pfree(xk);
 	pfree(sc);
+	if (S2)
+		pfree(S2);
 	pfree(diff);
 	return out;
 }
