@@ -94,6 +94,9 @@ FROM vb_pts, (SELECT gmm_fit(x, 2) p FROM vb_pts) q GROUP BY p;
 SELECT gmm_vb_step(gmm_vb_estep, x) FROM vb_pts,
 	(SELECT gmm_stats_model(gmm_vb_stats(m, x)) gmm_vb_estep FROM vb_m, vb_pts GROUP BY m) e
 GROUP BY gmm_vb_estep;
+-- gmm_train continues from a variational start model, whose prior a "prior" option may not change
+SELECT gmm_prior_type(gmm_train('vb_pts', 'x', m, '{"max_iter": 2}')) FROM vb_m;
+SELECT gmm_train('vb_pts', 'x', m, '{"prior": {}}') FROM vb_m;
 -- thresholds
 SELECT gmm_effective_components(m, 1) FROM vb_m;
 SELECT gmm_effective_components(m, -0.1) FROM vb_m;

@@ -21,7 +21,6 @@
 
 #include "gmm.h"
 #include "gmm_io.h"
-#include "json.h"
 #include "kernel/vb.h"
 #include "options.h"
 #include "stats_type.h"
@@ -380,27 +379,12 @@ gmm_prior(PG_FUNCTION_ARGS)
 	Gmm		   *m;
 	const double *v = section_arg(fcinfo, &m);
 	StringInfoData buf;
-	char	   *text,
-			   *p,
-			   *end;
 
 	if (v == NULL)
 		PG_RETURN_NULL();
-	/* the "prior" object of the text form, and reg_covar */
 	initStringInfo(&buf);
-	gmm_vb_json_append(&buf, m);
-	text = strstr(buf.data, "\"prior\":") + strlen("\"prior\":");
-	end = strstr(text, "},\"reg_covar\":");
-	p = psprintf("%.*s,\"reg_covar\":", (int) (end - text), text);
-	{
-		StringInfoData out;
-
-		initStringInfo(&out);
-		appendStringInfoString(&out, p);
-		gmm_json_append_double(&out, v[GMM_VB_REG]);
-		appendStringInfoChar(&out, '}');
-		PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
-	}
+	gmm_vb_prior_append(&buf, m, true);
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
 
 /* ---------------------------------------------------------------------

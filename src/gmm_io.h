@@ -26,5 +26,6 @@ extern Gmm *gmm_from_binary(StringInfo buf);
 /* the "fit.variational" key of a variational model (vb_io.c) */
 extern void gmm_vb_json_append(StringInfo buf, const Gmm *m);
 extern Gmm *gmm_vb_json_attach(Gmm *m, const JsonbValue *jv);
+extern void gmm_vb_prior_append(StringInfo buf, const Gmm *m, bool with_reg);
 
 #endif							/* GMM_IO_H */

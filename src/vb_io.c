@@ -38,6 +38,36 @@ append_cov_prior(StringInfo buf, const double *c0, int cov_type, int d)
 		gmm_json_append_double(buf, c0[0]);
 }
 
+/*
+ * Append the prior of variational model m as a JSON object with the keys of
+ * option "prior", plus "reg_covar" when with_reg
+ */
+void
+gmm_vb_prior_append(StringInfo buf, const Gmm *m, bool with_reg)
+{
+	int			d = m->d,
+				n;
+	const double *v = gmm_section(m, GMM_FLAG_BAYES, &n);
+
+	appendStringInfo(buf, "{\"type\":\"%s\",\"weight_concentration\":",
+					 gmm_vb_type_name((int) v[GMM_VB_TYPE]));
+	gmm_json_append_double(buf, v[GMM_VB_WC0]);
+	appendStringInfoString(buf, ",\"mean_precision\":");
+	gmm_json_append_double(buf, v[GMM_VB_BETA0]);
+	appendStringInfoString(buf, ",\"mean\":");
+	gmm_json_append_vector(buf, v + GMM_VB_M0, d);
+	appendStringInfoString(buf, ",\"degrees_of_freedom\":");
+	gmm_json_append_double(buf, v[GMM_VB_NU0]);
+	appendStringInfoString(buf, ",\"covariance\":");
+	append_cov_prior(buf, v + GMM_VB_M0 + d, m->cov_type, d);
+	if (with_reg)
+	{
+		appendStringInfoString(buf, ",\"reg_covar\":");
+		gmm_json_append_double(buf, v[GMM_VB_REG]);
+	}
+	appendStringInfoChar(buf, '}');
+}
+
 /* Append ,"variational":{...} for variational model m */
 void
 gmm_vb_json_append(StringInfo buf, const Gmm *m)
@@ -51,18 +81,9 @@ gmm_vb_json_append(StringInfo buf, const Gmm *m)
 			   *beta = wc + (type == GMM_VB_DIRICHLET_PROCESS ? 2 * k : k),
 			   *nu = beta + k;
 
-	appendStringInfo(buf, ",\"variational\":{\"prior\":{\"type\":\"%s\",\"weight_concentration\":",
-					 gmm_vb_type_name(type));
-	gmm_json_append_double(buf, v[GMM_VB_WC0]);
-	appendStringInfoString(buf, ",\"mean_precision\":");
-	gmm_json_append_double(buf, v[GMM_VB_BETA0]);
-	appendStringInfoString(buf, ",\"mean\":");
-	gmm_json_append_vector(buf, v + GMM_VB_M0, d);
-	appendStringInfoString(buf, ",\"degrees_of_freedom\":");
-	gmm_json_append_double(buf, v[GMM_VB_NU0]);
-	appendStringInfoString(buf, ",\"covariance\":");
-	append_cov_prior(buf, v + GMM_VB_M0 + d, m->cov_type, d);
-	appendStringInfoString(buf, "},\"reg_covar\":");
+	appendStringInfoString(buf, ",\"variational\":{\"prior\":");
+	gmm_vb_prior_append(buf, m, false);
+	appendStringInfoString(buf, ",\"reg_covar\":");
 	gmm_json_append_double(buf, v[GMM_VB_REG]);
 	appendStringInfoString(buf, ",\"lower_bound\":");
 	gmm_json_append_double(buf, v[GMM_VB_LB]);

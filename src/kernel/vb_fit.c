@@ -145,6 +145,11 @@ gmm_vb_drive(const GmmEmSource *src, const Gmm *start,
 									ALLOCSET_DEFAULT_SIZES);
 	iter_cxt = AllocSetContextCreate(CurrentMemoryContext, "gmm VB iteration",
 									 ALLOCSET_DEFAULT_SIZES);
+	if (cont && opts->prior)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: option \"prior\" cannot be combined with a variational start model", caller),
+				 errhint("The start model carries its prior; drop the option to continue its fit.")));
 	if (cont)
 	{
 		int			n;
