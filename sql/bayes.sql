@@ -91,6 +91,8 @@ SELECT gmm_vb_update(gmm_stats_agg(m, x)) FROM vb_m, vb_pts GROUP BY m;
 SELECT gmm_vb_update(gmm_vb_stats(m, x), '{"prior": {}}') FROM vb_m, vb_pts GROUP BY m;
 SELECT gmm_vb_update(gmm_stats_agg(p, x), '{"prior": {"mean": [1]}}')
 FROM vb_pts, (SELECT gmm_fit(x, 2) p FROM vb_pts) q GROUP BY p;
+SELECT gmm_vb_update(gmm_stats_agg(p, x), '{"prior": {}, "covariance_type": "diag"}')
+FROM vb_pts, (SELECT gmm_fit(x, 2) p FROM vb_pts) q GROUP BY p;
 SELECT gmm_vb_step(gmm_vb_estep, x) FROM vb_pts,
 	(SELECT gmm_stats_model(gmm_vb_stats(m, x)) gmm_vb_estep FROM vb_m, vb_pts GROUP BY m) e
 GROUP BY gmm_vb_estep;

@@ -217,6 +217,7 @@ gmm_vb_update_options(PG_FUNCTION_ARGS)
 	const Gmm  *m0 = GMM_STATS_MODEL(s);
 	GmmFitOptions opts;
 	GmmVbPrior	defaults;
+	JsonbValue *given;
 	GmmSuff		view;
 	double	   *hdr;
 	Gmm		   *m;
@@ -224,6 +225,12 @@ gmm_vb_update_options(PG_FUNCTION_ARGS)
 
 	gmm_fit_options_init(&opts);
 	gmm_fit_options_parse(jb, &opts, "gmm_vb_update", NULL, NULL, NULL);
+	given = getKeyJsonValueFromContainer(&jb->root, "covariance_type", strlen("covariance_type"), NULL);
+	if (given != NULL && given->type != jbvNull && opts.cov_type != m0->cov_type)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("gmm_vb_update option \"covariance_type\" is \"%s\" but the statistics are of a \"%s\" model",
+						gmm_cov_type_name(opts.cov_type), gmm_cov_type_name(m0->cov_type))));
 	if (m0->flags & GMM_FLAG_BAYES)
 	{
 		if (opts.prior)

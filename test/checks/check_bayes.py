@@ -122,6 +122,7 @@ def compare(tag, m, bgm, ct, ptype, worst):
         V.check(e < RTOL, f"{tag}: {name} differs by {e:.3g} relative")
     V.check(fit["n_iter"] == bgm.n_iter_,
             f"{tag}: n_iter {fit['n_iter']} vs scikit-learn {bgm.n_iter_}")
+    worst["_converged"] = worst.get("_converged", 0) + bool(bgm.converged_)
     V.check(fit["converged"] == bool(bgm.converged_),
             f"{tag}: converged {fit['converged']} vs scikit-learn {bgm.converged_}")
 
@@ -167,7 +168,8 @@ def same_start(cur):
                     compare(f"{ct}/{ptype}/d={d}/k={k}/max_iter={max_iter}"
                             f"{'/explicit' if explicit else ''}", m, bgm, ct, ptype, worst)
                     n_cases += 1
-    print(f"same start: {n_cases} fits; worst relative differences: " +
+    conv = worst.pop("_converged", 0)
+    print(f"same start: {n_cases} fits ({conv} converged before max_iter); worst relative differences: " +
           ", ".join(f"{k} {v:.2g}" for k, v in worst.items()))
 
 
