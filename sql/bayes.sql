@@ -52,6 +52,12 @@ SELECT gmm_n_iter(v) AS n_iter, gmm_prior_type(v), gmm_n_components(v)
 FROM (SELECT gmm_vb_update(gmm_stats_agg(p, x), '{"prior": {"type": "dirichlet_distribution"}}') v
 	  FROM vb_pts, (SELECT gmm_fit(x, 3, '{"seed": 1}') p FROM vb_pts) q GROUP BY p) s;
 SELECT gmm_vb_step(NULL::gmm, x) IS NULL AS null_model FROM vb_pts;
+-- no rows, rows of weight 0, and the transition function called outside an aggregate
+SELECT (SELECT gmm_vb_step(m, x) FROM vb_pts WHERE false) IS NULL AS no_rows,
+	   (SELECT gmm_vb_stats(m, x, 0.0) FROM vb_pts) IS NULL AS zero_weights,
+	   gmm_stats_n_rows(gmm_vb_accum(gmm_vb_accum(NULL::gmm_stats, m, ARRAY[1, 2]::float8[]),
+									 m, ARRAY[3, 4]::float8[], 2.0)) AS plain_calls
+FROM vb_m;
 
 -- bad priors: non-positive concentration, precision or degrees of freedom
 SELECT gmm_fit(x, 3, '{"prior": {"weight_concentration": 0}}') FROM vb_pts;
