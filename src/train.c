@@ -434,7 +434,7 @@ static Gmm *
 train(Train *t, const Gmm *start)
 {
 	const GmmFitOptions *opts = &t->opts;
-	GmmEmSource src = {train_estep, train_rows, t, "sample row"};
+	GmmEmSource src = {train_estep, train_rows, t, "sample row", NULL};
 	int			k_max = opts->k_max;
 	Gmm		   *m;
 

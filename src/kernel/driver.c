@@ -25,9 +25,6 @@
 /* values from this size on square to more than float8 holds over many rows */
 #define GMM_FIT_MAX_ABS	1e150
 
-/* rows per call of the E-step kernel (its row count is an int) */
-#define ESTEP_CHUNK		(1 << 20)
-
 /* outcome of one EM run */
 typedef enum RunStatus
 {
@@ -87,20 +84,37 @@ suff_overflow(const GmmSuff *s)
  * more) that sums of squares overflow
  */
 static RunStatus
-rows_overflow(const GmmRows *rows)
+rows_overflow(GmmRowSource *rows)
 {
 	double		wsum = 0.0;
+	bool		large = false;
+	GmmRowBlock b;
 
 	if (rows == NULL)
 		return RUN_OK;
-	for (int64 r = 0; r < rows->n; r++)
-		wsum += gmm_row_weight(rows, r);
+	rows->begin(rows, 0);
+	while (rows->next(rows, &b))
+	{
+		for (int r = 0; r < b.n; r++)
+			wsum += b.w ? b.w[r] : 1.0;
+		for (Size i = 0; i < (Size) b.n * rows->d; i++)
+			large |= (fabs(b.X[i]) >= GMM_FIT_MAX_ABS);
+	}
 	if (!isfinite(wsum) || !isfinite(rows->sum_w))
 		return RUN_WEIGHTS_INF;
-	for (Size i = 0; i < (Size) rows->n * rows->d; i++)
-		if (fabs(rows->X[i]) >= GMM_FIT_MAX_ABS)
-			return RUN_TOO_LARGE;
-	return RUN_OK;
+	return large ? RUN_TOO_LARGE : RUN_OK;
+}
+
+/* The rows of a data source for initialisation and re-seeding */
+static GmmRowSource *
+em_rows(const GmmEmSource *src)
+{
+	const GmmRows *rows;
+
+	if (src->source)
+		return src->source(src->arg);
+	rows = src->rows(src->arg);
+	return rows ? gmm_rows_source(rows) : NULL;
 }
 
 /*
@@ -111,7 +125,7 @@ rows_overflow(const GmmRows *rows)
  * equal terms for the rows around its new mean.
  */
 static void
-reseed_component(const GmmRows *rows, Gmm *m, int j, const bool *live,
+reseed_component(GmmRowSource *rows, Gmm *m, int j, const bool *live,
 				 MemoryContext cxt)
 {
 	int			k = m->k,
@@ -119,22 +133,26 @@ reseed_component(const GmmRows *rows, Gmm *m, int j, const bool *live,
 	GmmPrepared *p = gmm_prepare(m, cxt);
 	double	   *lp = MemoryContextAlloc(cxt, sizeof(double) * k);
 	double		worst = INFINITY,
-				wsum = 0.0;
+				wsum = 0.0,
+				w;
 	int64		wr = 0;
 	double	   *wt = GMM_WEIGHTS(m);
 	int			nlive = 0;
+	GmmRowBlock b;
 
-	for (int64 r = 0; r < rows->n; r++)
-	{
-		double		ll;
+	rows->begin(rows, 0);
+	while (rows->next(rows, &b))
+		for (int r = 0; r < b.n; r++)
+		{
+			double		ll;
 
-		if ((r & 1023) == 1023)
-			CHECK_FOR_INTERRUPTS();
-		ll = gmm_point_logpdf(p, rows->X + (Size) r * d, lp);
-		if (ll < worst)
-			worst = ll, wr = r;
-	}
-	memcpy(GMM_MEANS(m) + (Size) j * d, rows->X + (Size) wr * d, sizeof(double) * d);
+			if ((r & 1023) == 1023)
+				CHECK_FOR_INTERRUPTS();
+			ll = gmm_point_logpdf(p, b.X + (Size) r * d, lp);
+			if (ll < worst)
+				worst = ll, wr = b.first + r;
+		}
+	rows->fetch(rows, wr, GMM_MEANS(m) + (Size) j * d, &w);
 
 	if (m->cov_type != GMM_COV_TIED)
 	{
@@ -231,7 +249,7 @@ em_run(const GmmEmSource *src, Gmm *model, const GmmFitOptions *opts,
 			for (int j = 0; j < k; j++)
 				if (!live[j])
 				{
-					reseed_component(src->rows(src->arg), model, j, live, iter_cxt);
+					reseed_component(em_rows(src), model, j, live, iter_cxt);
 					reseeded = true;
 					if (opts->verbose)
 						ereport(NOTICE,
@@ -340,7 +358,7 @@ fit_k(const GmmEmSource *src, const Gmm *start, int k,
 				memcpy(m, start, VARSIZE(start));
 			}
 			else
-				m = gmm_init_model(src->rows(src->arg), k, opts, &rng);
+				m = gmm_init_model_src(em_rows(src), k, opts, &rng);
 			bad = bad_component(m, palloc(sizeof(double) * m->d * m->d));
 			if (bad)
 				o.status = RUN_SINGULAR, o.component = bad;
@@ -468,7 +486,7 @@ gmm_em_drive(const GmmEmSource *src, const Gmm *start,
 		/* a singular or infinite fit from data beyond float8: say so */
 		if (fail.status == RUN_SINGULAR || fail.status == RUN_NONFINITE)
 		{
-			RunStatus	ov = rows_overflow(src->rows(src->arg));
+			RunStatus	ov = rows_overflow(em_rows(src));
 
 			if (ov != RUN_OK)
 				fail.status = ov;
@@ -487,37 +505,48 @@ gmm_em_drive(const GmmEmSource *src, const Gmm *start,
  * ---------------------------------------------------------------------
  */
 
-/* The E-step over rows held in memory, in chunks the kernel can count */
-static GmmSuff *
-memory_estep(void *arg, const Gmm *m)
+/* A row source with its per-block E-step */
+typedef struct SourceFit
 {
-	const GmmRows *rows = (const GmmRows *) arg;
+	GmmRowSource *rows;
+	GmmBlockEstepFn fn;
+	void	   *fn_arg;
+} SourceFit;
+
+/* The E-step over a row source, block by block */
+static GmmSuff *
+source_estep(void *arg, const Gmm *m)
+{
+	SourceFit  *sf = (SourceFit *) arg;
 	GmmPrepared *p = gmm_prepare(m, CurrentMemoryContext);
 	GmmSuff    *s = gmm_suff_alloc(m->cov_type, m->k, m->d, p->means);
 
-	for (int64 off = 0; off < rows->n; off += ESTEP_CHUNK)
-	{
-		int			cnt = (int) Min((int64) ESTEP_CHUNK, rows->n - off);
-
-		gmm_estep_accum(p, rows->X + (Size) off * rows->d,
-						rows->w ? rows->w + off : NULL, cnt, s);
-	}
+	gmm_source_estep(sf->rows, p, sf->fn, sf->fn_arg, s);
 	return s;
 }
 
 /* The rows for initialisation and re-seeding: all of them */
-static const GmmRows *
-memory_rows(void *arg)
+static GmmRowSource *
+source_rows(void *arg)
 {
-	return (const GmmRows *) arg;
+	return ((SourceFit *) arg)->rows;
+}
+
+/* Fit the rows of a source over the k range of opts */
+Gmm *
+gmm_em_fit_source(GmmRowSource *rows, GmmBlockEstepFn fn, void *fn_arg,
+				  const GmmFitOptions *opts, const char *caller)
+{
+	SourceFit	sf = {rows, fn ? fn : gmm_block_estep_complete, fn_arg};
+	GmmEmSource src = {source_estep, NULL, &sf, "row", source_rows};
+	int			k_max = gmm_k_max_for_source(rows, opts, caller, 0);
+
+	return gmm_em_drive(&src, NULL, opts, k_max, caller);
 }
 
 /* Fit rows held in memory over the k range of opts */
 Gmm *
 gmm_em_fit(const GmmRows *rows, const GmmFitOptions *opts, const char *caller)
 {
-	GmmEmSource src = {memory_estep, memory_rows, (void *) rows, "row"};
-	int			k_max = gmm_k_max_for_rows(rows, opts, caller, 0);
-
-	return gmm_em_drive(&src, NULL, opts, k_max, caller);
+	return gmm_em_fit_source(gmm_rows_source(rows), NULL, NULL, opts, caller);
 }

@@ -13,6 +13,7 @@
 #include "kernel/suff.h"
 #include "kernel/init.h"
 #include "kernel/fitopts.h"
+#include "kernel/rowsrc.h"
 
 /* Where the EM driver gets its data from */
 typedef struct GmmEmSource
@@ -29,8 +30,14 @@ typedef struct GmmEmSource
 	 */
 	const GmmRows *(*rows) (void *arg);
 
-	void	   *arg;			/* passed to both */
+	void	   *arg;			/* passed to all */
 	const char *row_noun;		/* what rows() holds, for NOTICEs: "row" */
+
+	/*
+	 * Optional, instead of rows(): the rows as a row source (rowsrc.h), for
+	 * rows that need not be in memory at once
+	 */
+	GmmRowSource *(*source) (void *arg);
 } GmmEmSource;
 
 /*
@@ -53,5 +60,13 @@ extern Gmm *gmm_em_drive(const GmmEmSource *src, const Gmm *start,
  */
 extern Gmm *gmm_em_fit(const GmmRows *rows, const GmmFitOptions *opts,
 					   const char *caller);
+
+/*
+ * The same over the rows of a row source, with fn (NULL: the E-step of
+ * complete rows, gmm_block_estep_complete) as the per-block E-step
+ */
+extern Gmm *gmm_em_fit_source(GmmRowSource *rows, GmmBlockEstepFn fn,
+							  void *fn_arg, const GmmFitOptions *opts,
+							  const char *caller);
 
 #endif							/* GMM_DRIVER_H */
