@@ -1,10 +1,12 @@
 /*
  * fit_agg.c
  *	  The gmm_fit aggregates: transition functions that buffer the rows
- *	  compactly (one contiguous row-major float8 array, grown geometrically
- *	  in the aggregate context, plus an optional weight array), bounded by
- *	  gmm.fit_memory_limit (gmm.c), and the final function that runs EM over
- *	  them (kernel/driver.c).
+ *	  compactly (one contiguous row-major float8 array, or float4 with the
+ *	  option "storage": "float4", grown geometrically in the aggregate
+ *	  context, plus an optional weight array) up to gmm.fit_memory_limit
+ *	  (gmm.c), past which the rows go to a temporary file in blocks
+ *	  (fit_spill.c), and the final function that runs EM over them, in
+ *	  memory or streaming the file (kernel/driver.c, kernel/rowsrc.h).
  */
 #include "postgres.h"
 
@@ -18,6 +20,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
+#include "fit_spill.h"
 #include "fit_warning.h"
 #include "gmm.h"
 #include "kernel/driver.h"
@@ -41,43 +44,129 @@ typedef struct GmmFitState
 	int64		rows_seen;		/* non-NULL rows seen, for messages */
 	int64		n;				/* rows buffered */
 	int64		cap;			/* rows allocated */
-	double	   *X;				/* n x d, row-major */
+	double	   *X;				/* n x d, row-major (float8 storage) */
+	float	   *Xf;				/* n x d, row-major (float4 storage) */
 	double	   *w;				/* n weights when weighted */
 	double		sum_w;
+	bool		f4;				/* option "storage": "float4" */
+	bool		can_spill;		/* a plain aggregate, not a window */
+	GmmSpill   *spill;			/* the rows once past the limit, or NULL */
+	double	   *row;			/* d values: a float4 row being read */
 } GmmFitState;
 
 /* the aggregate's name, for messages */
 #define FIT_NAME(st)	((st)->weighted ? "gmm_fit_weighted" : "gmm_fit")
 
+/* Bytes per row held in memory that gmm.fit_memory_limit charges */
+static Size
+fit_row_bytes(const GmmFitState *st)
+{
+	Size		b = gmm_fit_row_bytes(st->d, st->weighted);
+
+	return st->f4 ? b - (sizeof(double) - sizeof(float)) * st->d : b;
+}
+
 /*
- * Make room for one more row, within gmm.fit_memory_limit.  The buffers
- * are huge allocations, so that a limit above 1 GB works.
+ * The rows reached gmm.fit_memory_limit: move them to a temporary file and
+ * free the buffers; later rows go to the file
  */
 static void
-grow_buffer(GmmFitState *st)
+start_spill(GmmSpill **spill, GmmFitState *st, FunctionCallInfo fcinfo)
 {
-	Size		per_row = gmm_fit_row_bytes(st->d, st->weighted);
+	MemoryContext old = MemoryContextSwitchTo(st->cxt);
+	Size		rowbytes = (Size) st->d * (st->f4 ? sizeof(float) : sizeof(double));
+	GmmSpill   *sp = gmm_spill_create(fcinfo, st->d, st->weighted, st->f4,
+									  (Size) gmm_fit_memory_limit_kb * 1024);
+
+	for (int64 r = 0; r < st->n; r++)
+	{
+		double	   *w;
+		void	   *x = gmm_spill_slot(sp, &w);
+
+		memcpy(x, (st->f4 ? (char *) st->Xf : (char *) st->X) + (Size) r * rowbytes,
+			   rowbytes);
+		if (w)
+			*w = st->w[r];
+	}
+	if (st->X)
+		pfree(st->X);
+	if (st->Xf)
+		pfree(st->Xf);
+	if (st->w)
+		pfree(st->w);
+	st->X = NULL, st->Xf = NULL, st->w = NULL;
+	st->cap = 0;
+	MemoryContextSwitchTo(old);
+	*spill = sp;
+}
+
+/*
+ * Make room for one more row: grow the buffers within gmm.fit_memory_limit,
+ * or past it spill the rows to a temporary file.  The buffers are huge
+ * allocations, so that a limit above 1 GB works.
+ */
+static void
+grow_buffer(GmmFitState *st, FunctionCallInfo fcinfo)
+{
+	Size		per_row = fit_row_bytes(st);
+	Size		esize = st->f4 ? sizeof(float) : sizeof(double);
 	int64		limit = gmm_fit_memory_limit_rows(per_row);
 	int64		cap;
+	void	   *X;
 
 	if (st->n >= limit)
+	{
+		if (st->can_spill)
+		{
+			start_spill(&st->spill, st, fcinfo);
+			return;
+		}
 		gmm_fit_memory_limit_error("gmm_fit", st->n, st->d, per_row,
-								   "Raise the limit, e.g. SET gmm.fit_memory_limit = '4GB', or fit this data with gmm_train, which reads the rows in passes without holding them in memory.");
+								   "Used as a window function, gmm_fit holds the rows in memory. Raise the limit, e.g. SET gmm.fit_memory_limit = '4GB', or call it as a plain aggregate.");
+	}
 	cap = (st->cap == 0) ? FIT_INITIAL_ROWS : st->cap * 2;
 	cap = Min(cap, limit);
-	if (st->X == NULL)
+	X = st->f4 ? (void *) st->Xf : (void *) st->X;
+	if (X == NULL)
 	{
-		st->X = MemoryContextAllocHuge(st->cxt, mul_size(mul_size(sizeof(double), st->d), cap));
+		X = MemoryContextAllocHuge(st->cxt, mul_size(mul_size(esize, st->d), cap));
 		if (st->weighted)
 			st->w = MemoryContextAllocHuge(st->cxt, mul_size(sizeof(double), cap));
 	}
 	else
 	{
-		st->X = repalloc_huge(st->X, mul_size(mul_size(sizeof(double), st->d), cap));
+		X = repalloc_huge(X, mul_size(mul_size(esize, st->d), cap));
 		if (st->weighted)
 			st->w = repalloc_huge(st->w, mul_size(sizeof(double), cap));
 	}
+	if (st->f4)
+		st->Xf = X;
+	else
+		st->X = X;
 	st->cap = cap;
+}
+
+/* The option "storage" of gmm_fit: a GmmOptionHook */
+static bool
+storage_option(const char *key, const JsonbValue *value, void *arg)
+{
+	GmmFitState *st = (GmmFitState *) arg;
+	char	   *s;
+
+	if (strcmp(key, "storage") != 0)
+		return false;
+	s = gmm_option_string(FIT_NAME(st), key, value);
+	if (strcmp(s, "float4") == 0)
+		st->f4 = true;
+	else if (strcmp(s, "float8") == 0)
+		st->f4 = false;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s option \"storage\" is \"%s\", which is not a storage type",
+						FIT_NAME(st), s),
+				 errhint("Use \"float8\" (the default) or \"float4\", which holds rows in half the memory, for data that is float4 (real[]).")));
+	return true;
 }
 
 /* The options argument as a Jsonb, or NULL when absent or SQL NULL */
@@ -104,7 +193,8 @@ new_state(MemoryContext aggcxt, bool weighted, int k, Jsonb *options)
 	{
 		st->options = palloc(VARSIZE(options));
 		memcpy(st->options, options, VARSIZE(options));
-		gmm_fit_options_parse(st->options, &st->opts, FIT_NAME(st), NULL, NULL, NULL);
+		gmm_fit_options_parse(st->options, &st->opts, FIT_NAME(st),
+							  storage_option, st, "storage");
 	}
 	gmm_fit_options_set_k(&st->opts, k, FIT_NAME(st));
 	MemoryContextSwitchTo(old);
@@ -154,13 +244,43 @@ row_error_context(void *arg)
 	errcontext("row " INT64_FORMAT " of the gmm_fit input", st->rows_seen);
 }
 
-/* Append one point to the buffer */
+/*
+ * Read point a (of dimension st->d) into x, as float4 when st->f4; -0.0
+ * becomes 0.0 (as in gmm_train's sample)
+ */
 static void
-add_row(GmmFitState *st, ArrayType *a, double weight)
+read_row(GmmFitState *st, ArrayType *a, void *x)
+{
+	int			d = st->d;
+
+	if (!st->f4)
+	{
+		gmm_point_read(a, d, (double *) x);
+		gmm_row_canonical_zeros((double *) x, d);
+		return;
+	}
+	gmm_point_read(a, d, st->row);
+	for (int i = 0; i < d; i++)
+	{
+		float		f = (float) st->row[i];
+
+		if (unlikely(isinf(f)))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: value %g is out of range for \"storage\": \"float4\"",
+							FIT_NAME(st), st->row[i]),
+					 errdetail("Element %d of the row.", i + 1),
+					 errhint("Use \"storage\": \"float8\" for data beyond float4.")));
+		((float *) x)[i] = (f == 0.0f) ? 0.0f : f;
+	}
+}
+
+/* Append one point to the buffer or the spill file */
+static void
+add_row(GmmFitState *st, ArrayType *a, double weight, FunctionCallInfo fcinfo)
 {
 	ErrorContextCallback errcb;
 	int			d;
-	double	   *x;
 
 	errcb.callback = row_error_context;
 	errcb.arg = st;
@@ -177,6 +297,7 @@ add_row(GmmFitState *st, ArrayType *a, double weight)
 							d, GMM_MAX_D)));
 		st->d = d;
 		gmm_fit_options_check_dimension(&st->opts, d, FIT_NAME(st));
+		st->row = MemoryContextAlloc(st->cxt, sizeof(double) * d);
 	}
 	else if (d != st->d)
 		ereport(ERROR,
@@ -187,23 +308,29 @@ add_row(GmmFitState *st, ArrayType *a, double weight)
 				 errhint("Every row must be a point of the same dimension.")));
 	if (weight > 0.0)
 	{
-		if (st->n == st->cap)
-			grow_buffer(st);
-		x = st->X + (Size) st->n * d;
-		gmm_point_read(a, d, x);
-		gmm_row_canonical_zeros(x, d);	/* as gmm_train's sample */
-		if (st->weighted)
-			st->w[st->n] = weight;
+		void	   *x;
+		double	   *wslot = NULL;
+
+		if (st->spill == NULL && st->n == st->cap)
+			grow_buffer(st, fcinfo);
+		if (st->spill)
+			x = gmm_spill_slot(st->spill, &wslot);
+		else
+		{
+			x = st->f4 ? (void *) (st->Xf + (Size) st->n * d) :
+				(void *) (st->X + (Size) st->n * d);
+			wslot = st->weighted ? st->w + st->n : NULL;
+		}
+		read_row(st, a, x);
+		if (wslot)
+			*wslot = weight;
 		st->n++;
 		st->sum_w += weight;
 	}
 	else
 	{
 		/* a zero-weight row is ignored, but must still be a valid point */
-		double	   *tmp = palloc(sizeof(double) * d);
-
-		gmm_point_read(a, d, tmp);
-		pfree(tmp);
+		gmm_point_read(a, d, st->row);
 	}
 	error_context_stack = errcb.previous;
 }
@@ -218,11 +345,13 @@ fit_transition(FunctionCallInfo fcinfo, bool weighted)
 	MemoryContext aggcxt;
 	GmmFitState *st;
 	int			karg = weighted ? 3 : 2;
+	int			aggkind;
 	int			k;
 	Jsonb	   *options;
 	double		weight = 1.0;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
+	aggkind = AggCheckCallContext(fcinfo, &aggcxt);
+	if (!aggkind)
 		elog(ERROR, "gmm_fit transition function called in non-aggregate context");
 
 	if (PG_ARGISNULL(karg))
@@ -237,6 +366,7 @@ fit_transition(FunctionCallInfo fcinfo, bool weighted)
 		st = new_state(aggcxt, weighted, k, options);
 		/* a constant needs no check on later rows */
 		st->options_const = arg_is_const(fcinfo, karg);
+		st->can_spill = (aggkind == AGG_CONTEXT_AGGREGATE);
 	}
 	else
 	{
@@ -253,7 +383,7 @@ fit_transition(FunctionCallInfo fcinfo, bool weighted)
 		weight = PG_GETARG_FLOAT8(2);
 		gmm_check_row_weight(weight, FIT_NAME(st), st->rows_seen);
 	}
-	add_row(st, PG_GETARG_ARRAYTYPE_P(1), weight);
+	add_row(st, PG_GETARG_ARRAYTYPE_P(1), weight, fcinfo);
 	PG_RETURN_POINTER(st);
 }
 
@@ -282,11 +412,12 @@ Datum
 gmm_fit_finalfn(PG_FUNCTION_ARGS)
 {
 	GmmFitState *st;
-	GmmRows		rows;
+	GmmRowSource *rows;
 	MemoryContext fitcxt,
 				old;
 	Gmm		   *m,
 			   *result;
+	double		sum_w;
 
 	if (!AggCheckCallContext(fcinfo, NULL))
 		elog(ERROR, "gmm_fit final function called in non-aggregate context");
@@ -295,20 +426,21 @@ gmm_fit_finalfn(PG_FUNCTION_ARGS)
 	st = (GmmFitState *) PG_GETARG_POINTER(0);
 	if (st->n == 0)
 		PG_RETURN_NULL();
-
-	rows.X = st->X;
-	rows.w = st->weighted ? st->w : NULL;
-	rows.n = st->n;
-	rows.d = st->d;
-	rows.sum_w = st->weighted ? st->sum_w : (double) st->n;
+	sum_w = st->weighted ? st->sum_w : (double) st->n;
 
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "gmm_fit",
 								   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
-	if (st->opts.prior)
-		m = gmm_vb_fit(&rows, &st->opts, FIT_NAME(st));
+	if (st->spill)
+		rows = gmm_spill_source(st->spill, sum_w);
 	else
-		m = gmm_em_fit(&rows, &st->opts, FIT_NAME(st));
+		rows = gmm_memory_source(st->f4 ? NULL : st->X, st->Xf,
+								 st->weighted ? st->w : NULL, st->n, st->d,
+								 sum_w);
+	if (st->opts.prior)
+		m = gmm_vb_fit_source(rows, &st->opts, FIT_NAME(st));
+	else
+		m = gmm_em_fit_source(rows, NULL, NULL, &st->opts, FIT_NAME(st));
 	gmm_fit_warning_count(m, &st->opts, FIT_NAME(st));
 	MemoryContextSwitchTo(old);
 	result = palloc(VARSIZE(m));

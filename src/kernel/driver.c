@@ -106,8 +106,8 @@ rows_overflow(GmmRowSource *rows)
 }
 
 /* The rows of a data source for initialisation and re-seeding */
-static GmmRowSource *
-em_rows(const GmmEmSource *src)
+GmmRowSource *
+gmm_em_rows(const GmmEmSource *src)
 {
 	const GmmRows *rows;
 
@@ -249,7 +249,7 @@ em_run(const GmmEmSource *src, Gmm *model, const GmmFitOptions *opts,
 			for (int j = 0; j < k; j++)
 				if (!live[j])
 				{
-					reseed_component(em_rows(src), model, j, live, iter_cxt);
+					reseed_component(gmm_em_rows(src), model, j, live, iter_cxt);
 					reseeded = true;
 					if (opts->verbose)
 						ereport(NOTICE,
@@ -358,7 +358,7 @@ fit_k(const GmmEmSource *src, const Gmm *start, int k,
 				memcpy(m, start, VARSIZE(start));
 			}
 			else
-				m = gmm_init_model_src(em_rows(src), k, opts, &rng);
+				m = gmm_init_model_src(gmm_em_rows(src), k, opts, &rng);
 			bad = bad_component(m, palloc(sizeof(double) * m->d * m->d));
 			if (bad)
 				o.status = RUN_SINGULAR, o.component = bad;
@@ -486,7 +486,7 @@ gmm_em_drive(const GmmEmSource *src, const Gmm *start,
 		/* a singular or infinite fit from data beyond float8: say so */
 		if (fail.status == RUN_SINGULAR || fail.status == RUN_NONFINITE)
 		{
-			RunStatus	ov = rows_overflow(em_rows(src));
+			RunStatus	ov = rows_overflow(gmm_em_rows(src));
 
 			if (ov != RUN_OK)
 				fail.status = ov;
@@ -505,23 +505,16 @@ gmm_em_drive(const GmmEmSource *src, const Gmm *start,
  * ---------------------------------------------------------------------
  */
 
-/* A row source with its per-block E-step */
-typedef struct SourceFit
-{
-	GmmRowSource *rows;
-	GmmBlockEstepFn fn;
-	void	   *fn_arg;
-} SourceFit;
-
 /* The E-step over a row source, block by block */
 static GmmSuff *
 source_estep(void *arg, const Gmm *m)
 {
-	SourceFit  *sf = (SourceFit *) arg;
+	GmmSourceFit *sf = (GmmSourceFit *) arg;
 	GmmPrepared *p = gmm_prepare(m, CurrentMemoryContext);
 	GmmSuff    *s = gmm_suff_alloc(m->cov_type, m->k, m->d, p->means);
 
-	gmm_source_estep(sf->rows, p, sf->fn, sf->fn_arg, s);
+	gmm_source_estep(sf->rows, p, sf->fn ? sf->fn : gmm_block_estep_complete,
+					 sf->fn_arg, s);
 	return s;
 }
 
@@ -529,7 +522,18 @@ source_estep(void *arg, const Gmm *m)
 static GmmRowSource *
 source_rows(void *arg)
 {
-	return ((SourceFit *) arg)->rows;
+	return ((GmmSourceFit *) arg)->rows;
+}
+
+/* Set src up as the data source of the rows of sf */
+void
+gmm_em_source_from_rows(GmmEmSource *src, GmmSourceFit *sf)
+{
+	memset(src, 0, sizeof(GmmEmSource));
+	src->estep = source_estep;
+	src->arg = sf;
+	src->row_noun = "row";
+	src->source = source_rows;
 }
 
 /* Fit the rows of a source over the k range of opts */
@@ -537,10 +541,11 @@ Gmm *
 gmm_em_fit_source(GmmRowSource *rows, GmmBlockEstepFn fn, void *fn_arg,
 				  const GmmFitOptions *opts, const char *caller)
 {
-	SourceFit	sf = {rows, fn ? fn : gmm_block_estep_complete, fn_arg};
-	GmmEmSource src = {source_estep, NULL, &sf, "row", source_rows};
+	GmmSourceFit sf = {rows, fn, fn_arg};
+	GmmEmSource src;
 	int			k_max = gmm_k_max_for_source(rows, opts, caller, 0);
 
+	gmm_em_source_from_rows(&src, &sf);
 	return gmm_em_drive(&src, NULL, opts, k_max, caller);
 }
 

@@ -69,4 +69,21 @@ extern Gmm *gmm_em_fit_source(GmmRowSource *rows, GmmBlockEstepFn fn,
 							  void *fn_arg, const GmmFitOptions *opts,
 							  const char *caller);
 
+/* a row source with its per-block E-step (NULL fn: complete rows) */
+typedef struct GmmSourceFit
+{
+	GmmRowSource *rows;
+	GmmBlockEstepFn fn;
+	void	   *fn_arg;
+} GmmSourceFit;
+
+/* Set src up as the data source of the rows of sf (which must outlive it) */
+extern void gmm_em_source_from_rows(GmmEmSource *src, GmmSourceFit *sf);
+
+/*
+ * The rows of a data source for initialisation and re-seeding: its row
+ * source, or its rows() as a row source; NULL when it has neither
+ */
+extern GmmRowSource *gmm_em_rows(const GmmEmSource *src);
+
 #endif							/* GMM_DRIVER_H */

@@ -129,4 +129,8 @@ extern Gmm *gmm_vb_drive(const GmmEmSource *src, const Gmm *start,
 extern Gmm *gmm_vb_fit(const GmmRows *rows, const GmmFitOptions *opts,
 					   const char *caller);
 
+/* the same over the rows of a row source (kernel/rowsrc.h) */
+extern Gmm *gmm_vb_fit_source(GmmRowSource *rows, const GmmFitOptions *opts,
+							  const char *caller);
+
 #endif							/* GMM_KERNEL_VB_H */

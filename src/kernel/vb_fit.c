@@ -171,7 +171,7 @@ gmm_vb_drive(const GmmEmSource *src, const Gmm *start,
 			v = copy_model(start);
 		else
 		{
-			m0 = start ? copy_model(start) : gmm_init_model(src->rows(src->arg), k, opts, &rng);
+			m0 = start ? copy_model(start) : gmm_init_model_src(gmm_em_rows(src), k, opts, &rng);
 			work = palloc(sizeof(double) * m0->d * m0->d);
 			if (!gmm_model_check(m0, 0, work, &pb))
 				ereport(ERROR,
@@ -255,8 +255,21 @@ vb_memory_rows(void *arg)
 Gmm *
 gmm_vb_fit(const GmmRows *rows, const GmmFitOptions *opts, const char *caller)
 {
-	GmmEmSource src = {vb_memory_estep, vb_memory_rows, (void *) rows, "row"};
+	GmmEmSource src = {vb_memory_estep, vb_memory_rows, (void *) rows, "row", NULL};
 
 	(void) gmm_k_max_for_rows(rows, opts, caller, 0);
+	return gmm_vb_drive(&src, NULL, opts, caller);
+}
+
+/* Variational fit of the rows of a row source (rows held in memory or spilled) */
+Gmm *
+gmm_vb_fit_source(GmmRowSource *rows, const GmmFitOptions *opts,
+				  const char *caller)
+{
+	GmmSourceFit sf = {rows, NULL, NULL};
+	GmmEmSource src;
+
+	gmm_em_source_from_rows(&src, &sf);
+	(void) gmm_k_max_for_source(rows, opts, caller, 0);
 	return gmm_vb_drive(&src, NULL, opts, caller);
 }
