@@ -77,11 +77,15 @@ SELECT gmm_fit(x, 1, '{"reg_covar": 0, "means": [[0, 0]]}') FROM (SELECT ARRAY[i
 -- ... which reg_covar cures
 SELECT gmm_converged(gmm_fit(x, 1)) FROM (SELECT ARRAY[i, 2 * i]::float8[] FROM generate_series(1, 10) i) v(x);
 
--- the memory limit: a clear error naming the setting and gmm_train
+-- the memory limit is a budget: past it the rows spill to a temporary
+-- file and the fit is the one held in memory (more in fit_spill.sql)
+SELECT gmm_fit(x, 2)::text AS in_memory INTO TEMP fit_e_mem FROM fit_e, generate_series(1, 100) r;
 SET gmm.fit_memory_limit = '64kB';
 SHOW gmm.fit_memory_limit;
-SELECT gmm_fit(x, 2) FROM fit_e, generate_series(1, 100) r;
+SELECT gmm_fit(x, 2)::text = (SELECT in_memory FROM fit_e_mem) AS spilled_same FROM fit_e, generate_series(1, 100) r;
 SELECT gmm_n_rows(gmm_fit(x, 2)) FROM fit_e;
+-- in a window gmm_fit keeps its rows in memory: past the limit, an error
+SELECT gmm_n_rows(gmm_fit(x, 2) OVER ()) FROM fit_e, generate_series(1, 100) r LIMIT 1;
 RESET gmm.fit_memory_limit;
 SHOW gmm.fit_memory_limit;
 SET gmm.fit_memory_limit = '10';

@@ -84,10 +84,10 @@ _PG_init(void)
 	static bool done = false;
 
 	DefineCustomIntVariable("gmm.fit_memory_limit",
-							"Maximum memory gmm_fit may use to hold the rows of one group.",
+							"Memory gmm_fit may use to hold the rows of one group.",
 							"Rows are buffered in memory and fitted when the group ends; "
-							"beyond this limit gmm_fit stops with an error. "
-							"gmm_train fits data of any size without buffering it.",
+							"beyond this budget they go to a temporary file (within temp_file_limit) "
+							"that every EM pass reads back in blocks.",
 							&gmm_fit_memory_limit_kb,
 							1024 * 1024,
 							64,
