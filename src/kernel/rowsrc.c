@@ -15,11 +15,13 @@
 
 /* rows per block of a float8 source (the rows are not copied) */
 #define MEM_BLOCK_F8	(1 << 20)
-/* rows per block of a float4 source (converted into a float8 buffer) */
-#define MEM_BLOCK_F4	8192
+/*
+ * bytes of the float8 buffer of a float4 source, into which each block is
+ * converted (at least GMM_SRC_BLOCK_ALIGN rows)
+ */
+#define MEM_BLOCK_F4_BYTES	(2 * 1024 * 1024)
 
 StaticAssertDecl(MEM_BLOCK_F8 % GMM_SRC_BLOCK_ALIGN == 0, "aligned blocks");
-StaticAssertDecl(MEM_BLOCK_F4 % GMM_SRC_BLOCK_ALIGN == 0, "aligned blocks");
 
 typedef struct MemSource
 {
@@ -30,7 +32,8 @@ typedef struct MemSource
 	MemoryContext cxt;			/* for the work values */
 	double	   *dist;			/* n work values, once needed */
 	int32	   *label;
-	double	   *buf;			/* MEM_BLOCK_F4 x d, for float4 rows */
+	double	   *buf;			/* block_rows x d, for float4 rows */
+	int			block_rows;		/* rows per block */
 	int64		pos;			/* next row of the pass */
 	int			flags;
 } MemSource;
@@ -58,7 +61,7 @@ mem_next(GmmRowSource *src, GmmRowBlock *b)
 
 	if (ms->pos >= src->n)
 		return false;
-	cnt = Min(src->n - ms->pos, (int64) (ms->X ? MEM_BLOCK_F8 : MEM_BLOCK_F4));
+	cnt = Min(src->n - ms->pos, (int64) ms->block_rows);
 	b->first = ms->pos;
 	b->n = (int) cnt;
 	b->w = ms->w ? ms->w + ms->pos : NULL;
@@ -103,8 +106,15 @@ gmm_memory_source(const double *X, const float *Xf, const double *w,
 	ms->Xf = Xf;
 	ms->w = w;
 	ms->cxt = CurrentMemoryContext;
+	ms->block_rows = MEM_BLOCK_F8;
 	if (X == NULL)
-		ms->buf = palloc(mul_size(sizeof(double), mul_size(MEM_BLOCK_F4, d)));
+	{
+		Size		rows = MEM_BLOCK_F4_BYTES / (sizeof(double) * d);
+
+		rows = rows / GMM_SRC_BLOCK_ALIGN * GMM_SRC_BLOCK_ALIGN;
+		ms->block_rows = (int) Max(rows, (Size) GMM_SRC_BLOCK_ALIGN);
+		ms->buf = palloc(mul_size(sizeof(double), mul_size(ms->block_rows, d)));
+	}
 	ms->pub.n = n;
 	ms->pub.d = d;
 	ms->pub.weighted = (w != NULL);

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""Memory of gmm_train, gmm_em_step, gmm_vb_step and scoring does not grow with the table.
+"""Memory of gmm_train, gmm_em_step, gmm_vb_step, scoring and a spilled gmm_fit does not grow with the table.
 
 For tables of 200k and 800k rows of d = 8 points, each of
   gmm_train(table, 'x', 3, diag, 3 iterations), gmm_train from a model,
   SELECT gmm_em_step(m, x) FROM table, SELECT gmm_stats_agg(m, x) FROM table,
   SELECT sum(gmm_logpdf(m, x)) FROM table, SELECT gmm_score(m, x) FROM table,
-  gmm_train with a prior (variational), SELECT gmm_vb_step(m, x) FROM table
+  gmm_train with a prior (variational), SELECT gmm_vb_step(m, x) FROM table,
+  gmm_fit with gmm.fit_memory_limit = 8MB (both tables spill; float8, and
+  float4 storage with k-means initialisation)
 runs in a fresh connection (serial plans, so the backend does all the work)
 while a thread samples the backend's /proc/<pid>/status every 10 ms.  The
 peak private memory (RssAnon, so that shared buffers touched by the scan do
@@ -38,6 +40,12 @@ STATEMENTS = {
     "gmm_stats_agg": "SELECT gmm_stats_agg(%s, x) IS NULL FROM %s.t{n}" % (MODEL, S),
     "gmm_logpdf": "SELECT sum(gmm_logpdf(%s, x)) IS NULL FROM %s.t{n}" % (MODEL, S),
     "gmm_score": "SELECT gmm_score(%s, x) IS NULL FROM %s.t{n}" % (MODEL, S),
+    # rows past gmm.fit_memory_limit spill to a file: the budget, not the rows
+    "gmm_fit spill": "SET gmm.fit_memory_limit = '8MB'; SELECT gmm_fit(x, 3, '{\"covariance_type\": "
+                     "\"diag\", \"max_iter\": 3, \"tol\": 0, \"seed\": 1}') IS NULL FROM %s.t{n}" % S,
+    "gmm_fit spill4": "SET gmm.fit_memory_limit = '8MB'; SELECT gmm_fit(x, 3, '{\"init\": \"kmeans\", "
+                      "\"max_iter\": 3, \"tol\": 0, \"seed\": 1, \"storage\": \"float4\"}') IS NULL "
+                      "FROM %s.t{n}" % S,
 }
 
 
