@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "fmgr.h"
+#include "nodes/execnodes.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
@@ -32,6 +33,14 @@
 #define EMSTEP_BLOCK_ROWS	256
 #define EMSTEP_FIRST_ROWS	16
 #define EMSTEP_BUFFER_BYTES (1024 * 1024)
+/*
+ * The single state of an aggregate without GROUP BY (gmm_train's query)
+ * buffers up to EMSTEP_PLAIN_ROWS, a multiple of EMSTEP_BLOCK_ROWS, so that
+ * the E-step of a flush is long enough to run on several threads while the
+ * scan is idle; the E-step adds blocks of 256 rows in order, so the sums
+ * are those of 256-row flushes.
+ */
+#define EMSTEP_PLAIN_ROWS	4096
 
 /*
  * Per prepared model: its fingerprint, a buffer for one point, the block
@@ -58,19 +67,30 @@ typedef struct EmStepCache
  * blocked kernel to pay off, or the value too large
  */
 static int
-emstep_block_rows(int d, Size base)
+emstep_block_rows(int d, Size base, bool plain)
 {
 	Size		per_row = sizeof(float8) * ((Size) d + 1);
 	Size		rows = Min(EMSTEP_BUFFER_BYTES / per_row, EMSTEP_BLOCK_ROWS);
 
+	if (plain && EMSTEP_BUFFER_BYTES / per_row >= 2 * EMSTEP_BLOCK_ROWS)
+		rows = Min(EMSTEP_BUFFER_BYTES / per_row / EMSTEP_BLOCK_ROWS * EMSTEP_BLOCK_ROWS,
+				   EMSTEP_PLAIN_ROWS);
 	if (rows < GMM_BLOCK_MIN_ROWS || base + rows * per_row > MaxAllocSize)
 		return 0;
 	return (int) rows;
 }
 
+/* Is this call the transition of an aggregate without GROUP BY? */
+static bool
+plain_aggregate(FunctionCallInfo fcinfo)
+{
+	return fcinfo->context && IsA(fcinfo->context, AggState) &&
+		((AggState *) fcinfo->context)->aggstrategy == AGG_PLAIN;
+}
+
 /* The cache hanging off a prepared model, created on first use */
 static EmStepCache *
-emstep_cache(GmmPrepared *p)
+emstep_cache(GmmPrepared *p, FunctionCallInfo fcinfo)
 {
 	EmStepCache *c = (EmStepCache *) p->extra;
 
@@ -80,7 +100,7 @@ emstep_cache(GmmPrepared *p)
 		c->fingerprint = gmm_stats_fingerprint(p->model);
 		c->x = MemoryContextAlloc(p->cxt, sizeof(double) * p->d);
 		c->base = gmm_stats_size(p->model);
-		c->block_rows = emstep_block_rows(p->d, c->base);
+		c->block_rows = emstep_block_rows(p->d, c->base, plain_aggregate(fcinfo));
 		c->cap_size = c->base;
 		c->cap = 0;
 		c->arr = MemoryContextAlloc(p->cxt, EMSTEP_ARR_SIZE);
@@ -225,7 +245,7 @@ gmm_stats_accum(PG_FUNCTION_ARGS)
 	}
 
 	p = gmm_prepared_from_arg(fcinfo, 1);
-	c = emstep_cache(p);
+	c = emstep_cache(p, fcinfo);
 	if (s == NULL)
 		s = gmm_stats_alloc(p->model, c->fingerprint);
 	else if (!same_model_shape(s, p, c))
