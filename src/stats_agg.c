@@ -37,8 +37,9 @@
  * The single state of an aggregate without GROUP BY (gmm_train's query)
  * buffers up to EMSTEP_PLAIN_ROWS, a multiple of EMSTEP_BLOCK_ROWS, so that
  * the E-step of a flush is long enough to run on several threads while the
- * scan is idle; the E-step adds blocks of 256 rows in order, so the sums
- * are those of 256-row flushes.
+ * scan waits; the E-step adds blocks of 256 rows in order, so only the
+ * last rows of the scan may be summed differently than with 256-row
+ * flushes.
  */
 #define EMSTEP_PLAIN_ROWS	4096
 

@@ -181,6 +181,7 @@ SEEDS = {
         '{"covariance_type": "diag", "prior": {"type": "dirichlet_distribution", "mean": [0, 1], '
         '"degrees_of_freedom": 3, "covariance": [1, 2]}, "max_iter": 5}',
         '{"covariance_type": "full", "prior": {"covariance": [[1, 0.2], [0.2, 1]], "mean": [0, 0]}}',
+        '{"storage": "float4", "init": "kmeans", "seed": 2}',
     ],
 }
 INTERESTING_NUMS = ["0", "-0", "-0.0", "1", "-1", "2", "3", "1e308", "-1e308", "1e309", "1.7976931348623157e308",
@@ -190,7 +191,7 @@ INTERESTING_NUMS = ["0", "-0", "-0.0", "1", "-1", "2", "3", "1e308", "-1e308", "
                     "123456789012345678901234567890", "0.1", "3.5", "1e", "--1", "0x10", ".5", "5.", "1e+999"]
 INTERESTING_TOK = ['{', '}', '[', ']', ',', ':', '"', '\\', 'null', 'true', 'false', '""', '[]', '{}', '[[', ']]',
                    '"full"', '"diag"', '"spherical"', '"tied"', '"weights"', '"means"', '"covariances"',
-                   '"dimension"', '"n_components"', '"covariance_type"', '"model"', '"n_rows"', '"sum_weights"',
+                   '"dimension"', '"n_components"', '"covariance_type"', '"storage"', '"float4"', '"model"', '"n_rows"', '"sum_weights"',
                    '\\u0000', '\u00e9', ' ', '\n', '[' * 50, ']' * 50, '{"a":' * 20]
 
 
