@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "fmgr.h"
+#include "catalog/pg_type.h"
 #include "nodes/execnodes.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
@@ -177,6 +178,37 @@ point_arg(FunctionCallInfo fcinfo, int n, EmStepCache *c)
 }
 
 /*
+ * A float8[] point of dimension d stored inline with a short header (as
+ * small points are stored in a table) read straight into out, without
+ * unpacking the array first; false for any other form or shape, or a
+ * non-finite element, which the general path reads (or reports).  The
+ * bytes after the 1-byte header are those of the array after its 4-byte
+ * length word: ndim, dataoffset, element type, dims[1], lbound[1], then the
+ * elements at the offset they have in an unpacked array.
+ */
+static inline bool
+read_short_point(Datum datum, int d, double *out)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(datum);
+	const char *p;
+	int32		h[5];
+	Size		off = ARR_OVERHEAD_NONULLS(1) - VARHDRSZ;
+	bool		bad = false;
+
+	if (!VARATT_IS_SHORT(raw) || VARATT_IS_EXTERNAL(raw) ||
+		VARSIZE_SHORT(raw) - VARHDRSZ_SHORT != off + sizeof(double) * d)
+		return false;
+	p = VARDATA_SHORT(raw);
+	memcpy(h, p, sizeof(h));
+	if (h[0] != 1 || h[1] != 0 || (Oid) h[2] != FLOAT8OID || h[3] != d)
+		return false;
+	memcpy(out, p + off, sizeof(double) * d);
+	for (int i = 0; i < d; i++)
+		bad |= !isfinite(out[i]);
+	return !bad;
+}
+
+/*
  * Make room in aggregate state s for one more pending row: a state with
  * room left is returned as is; a full one grows (a new value in
  * CurrentMemoryContext, which the executor copies into the aggregate
@@ -261,7 +293,8 @@ gmm_stats_accum(PG_FUNCTION_ARGS)
 		i = s->n_pending;
 		X = (double *) ((char *) s + c->base);
 		Assert(X == GMM_STATS_PENDING_X(s));
-		gmm_point_read(point_arg(fcinfo, 2, c), p->d, X + (Size) i * p->d);
+		if (!read_short_point(PG_GETARG_DATUM(2), p->d, X + (Size) i * p->d))
+			gmm_point_read(point_arg(fcinfo, 2, c), p->d, X + (Size) i * p->d);
 		X[(Size) state_capacity(c, s) * p->d + i] = w;	/* the weights */
 		if (w != 1.0)
 			s->flags |= GMM_STATS_FLAG_WEIGHTED;
