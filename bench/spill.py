@@ -93,10 +93,8 @@ def main():
     if not cur.fetchone()[0]:
         elems = ", ".join("(i %% %d) * 3 + %d * 0.1 + (random() - 0.5) * 2" % (k, j) for j in range(d))
         cur.execute("SELECT setseed(0.42)")
-        cur.execute("CREATE TABLE %s AS SELECT ARRAY[%s]::float8[] AS x FROM generate_series(1, %d) i"
-                    % (tab, elems, n))
-        cur.execute("ALTER TABLE %s ADD COLUMN x4 real[]" % tab)
-        cur.execute("UPDATE %s SET x4 = x::real[]" % tab)
+        cur.execute("CREATE TABLE %s AS SELECT x, x::real[] AS x4 FROM "
+                    "(SELECT ARRAY[%s]::float8[] AS x FROM generate_series(1, %d) i) s" % (tab, elems, n))
         cur.execute("VACUUM FREEZE ANALYZE %s" % tab)
     means = "[%s]" % ", ".join("[%s]" % ", ".join("%g" % (c * 3 + j * 0.1) for j in range(d)) for c in range(k))
     raw_mb = n * d * 8 / 2**20
