@@ -1,6 +1,8 @@
 /*
  * kernel/init.h
- *	  Initial models for EM over rows held in memory: k-means++ seeding
+ *	  Initial models for EM over rows held in memory (or, through
+ *	  gmm_init_model_src in rowsrc.h, over any row source, spilled rows
+ *	  included, with the same result): k-means++ seeding
  *	  (greedy, weighted), Lloyd's k-means, k distinct random rows, or means
  *	  given in the options, and the parameters of a hard assignment.
  *	  Randomness comes from a caller-seeded pg_prng_state, so results are
