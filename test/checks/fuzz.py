@@ -400,7 +400,16 @@ def one(path):
         elif path == "options":
             which = rnd.randrange(5)
             q("TRUNCATE fz_gmm")
-            if which == 0:
+            if which == 4:
+                # past gmm.fit_memory_limit: the rows spill to a temporary file
+                q("SET gmm.fit_memory_limit = '64kB'")
+                try:
+                    q("INSERT INTO fz_gmm SELECT gmm_fit(x, 2, %s::jsonb) FROM fz_pts, generate_series(1, 80) r",
+                      (inp,))
+                finally:
+                    if not conn.closed:
+                        q("RESET gmm.fit_memory_limit")
+            elif which == 0:
                 q("INSERT INTO fz_gmm SELECT gmm_fit(x, 2, %s::jsonb) FROM fz_pts", (inp,))
             elif which == 1:
                 q("INSERT INTO fz_gmm SELECT gmm_fit_weighted(x, w, 2, %s::jsonb) FROM fz_pts", (inp,))
