@@ -31,6 +31,23 @@ SELECT g, o, a.m = b.m AS same, a.mw = b.mw AS same_weighted
 FROM fs_mem a JOIN fs_spill b USING (g, o) ORDER BY g, o::text;
 SELECT count(*) AS temp_files_left FROM pg_ls_tmpdir();
 
+-- initialisations that scan for a new row: random draws that keep hitting a
+-- centre (3000 copies of one point), and k-means++ whose squared distances
+-- underflow to 0 (points 1e-200 apart)
+CREATE TEMP TABLE fs_dup AS
+SELECT CASE WHEN i <= 3000 THEN ARRAY[0, 0]::float8[] ELSE ARRAY[i - 3000, 1]::float8[] END AS x,
+	   ARRAY[i * 1e-200, 0]::float8[] AS tiny
+FROM generate_series(1, 3002) i;
+RESET gmm.fit_memory_limit;
+CREATE TEMP TABLE fs_dup_mem AS
+SELECT gmm_fit(x, 2, '{"init": "random", "covariance_type": "spherical"}')::text AS r,
+	   gmm_fit(tiny, 3, '{"init": "kmeans++", "covariance_type": "spherical", "max_iter": 2}')::text AS t
+FROM fs_dup;
+SET gmm.fit_memory_limit = '64kB';
+SELECT gmm_fit(x, 2, '{"init": "random", "covariance_type": "spherical"}')::text = r AS random_same,
+	   gmm_fit(tiny, 3, '{"init": "kmeans++", "covariance_type": "spherical", "max_iter": 2}')::text = t AS kmeanspp_same
+FROM fs_dup, fs_dup_mem GROUP BY r, t;
+
 -- a spilled fit counts the rows of its group
 SELECT gmm_n_rows(gmm_fit(x, 2)) FROM fs_pts WHERE g = 1;
 

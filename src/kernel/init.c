@@ -191,26 +191,32 @@ draw_scored_row(GmmRowSource *src, double total, pg_prng_state *rng)
 	return last;				/* rounding left cum just below u */
 }
 
-/* The first row from a random start that is not among the first m centres */
+/*
+ * The first row from a random start that is not among the first m centres
+ * (rows start .. n-1, then 0 .. start-1), read a block at a time
+ */
 static int64
 scan_new_row(GmmRowSource *src, const double *centers, int m,
 			 pg_prng_state *rng)
 {
 	int64		start = (int64) pg_prng_uint64_range(rng, 0, src->n - 1);
-	double	   *x = palloc(sizeof(double) * src->d);
-	double		w;
+	GmmRowBlock b;
 
-	for (int64 i = 0; i < src->n; i++)
+	for (int wrap = 0; wrap < 2; wrap++)
 	{
-		int64		r = (start + i) % src->n;
-
-		if ((i & 1023) == 1023)
-			CHECK_FOR_INTERRUPTS();
-		src->fetch(src, r, x, &w);
-		if (!is_center(x, centers, m, src->d))
+		src->begin(src, 0);
+		while (src->next(src, &b))
 		{
-			pfree(x);
-			return r;
+			CHECK_FOR_INTERRUPTS();
+			for (int i = 0; i < b.n; i++)
+			{
+				int64		r = b.first + i;
+
+				if ((wrap == 0) != (r >= start))
+					continue;
+				if (!is_center(b.X + (Size) i * src->d, centers, m, src->d))
+					return r;
+			}
 		}
 	}
 	ereport(ERROR,
