@@ -16,7 +16,10 @@ INSERT INTO fs_opts VALUES
 	('{"covariance_type": "tied"}'), ('{"covariance_type": "spherical"}'),
 	('{"init": "kmeans", "n_init": 2}'), ('{"init": "random", "n_init": 2, "covariance_type": "diag"}'),
 	('{"k_max": 4, "covariance_type": "diag"}'),
-	('{"storage": "float4"}'), ('{"storage": "float4", "init": "kmeans", "covariance_type": "tied"}');
+	('{"storage": "float4"}'), ('{"storage": "float4", "init": "kmeans", "covariance_type": "tied"}'),
+	-- variational fits stream the same blocks
+	('{"prior": {"type": "dirichlet_process"}, "covariance_type": "diag"}'),
+	('{"prior": {"type": "dirichlet_distribution"}, "storage": "float4"}');
 
 -- every option set, weighted and unweighted, by group: in memory ...
 CREATE TEMP TABLE fs_mem AS
