@@ -18,7 +18,7 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/kernel/*.c)))
 # The install script is assembled from one SQL source per area, in this order.
 # Listed explicitly: a missing part stops the build ("No rule to make target").
 SQL_PARTS = src/sql/model.sql src/sql/score.sql src/sql/sample.sql src/sql/fit.sql \
-	src/sql/stats.sql src/sql/train.sql src/sql/infer.sql src/sql/bayes.sql
+	src/sql/stats.sql src/sql/train.sql src/sql/infer.sql src/sql/bayes.sql src/sql/missing.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # Released install scripts are frozen; every later change to the SQL surface
 # ships as an upgrade script (ALTER EXTENSION gmm UPDATE) as well.

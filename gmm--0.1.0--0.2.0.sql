@@ -108,3 +108,25 @@ CREATE FUNCTION gmm_prune(m gmm, threshold float8 DEFAULT 0.01) RETURNS gmm
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION gmm_effective_components(gmm, float8) IS 'the number of components whose weight is above threshold (default 0.01)';
 COMMENT ON FUNCTION gmm_prune(gmm, float8) IS 'the mixture of the components whose weight is above threshold (default 0.01), weights renormalised, without fit metadata';
+
+-- issue 14: incomplete rows ("missing": "marginalize")
+
+CREATE FUNCTION gmm_logpdf_observed(m gmm, x float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME', 'gmm_logpdf_observed' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION gmm_predict_observed(m gmm, x float8[]) RETURNS int
+	AS 'MODULE_PATHNAME', 'gmm_predict_observed' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION gmm_predict_proba_observed(m gmm, x float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'gmm_predict_proba_observed' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gmm_logpdf_observed(gmm, float8[]) IS 'log density of the observed (non-NULL, non-NaN) elements of x under the marginal mixture; NULL when every element is missing';
+COMMENT ON FUNCTION gmm_predict_observed(gmm, float8[]) IS 'the most probable component (1-based) given the observed elements of x; NULL when every element is missing';
+COMMENT ON FUNCTION gmm_predict_proba_observed(gmm, float8[]) IS 'responsibilities given the observed elements of x, float8[k] summing to 1; NULL when every element is missing';
+
+CREATE FUNCTION gmm_n_rows_used(m gmm) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'gmm_n_rows_used' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION gmm_n_rows_skipped(m gmm) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'gmm_n_rows_skipped' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION gmm_n_values_missing(m gmm) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'gmm_n_values_missing' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gmm_n_rows_used(gmm) IS 'rows a fit with "missing": "marginalize" used (NULL for other models)';
+COMMENT ON FUNCTION gmm_n_rows_skipped(gmm) IS 'rows a fit with "missing": "marginalize" skipped because every element was missing (NULL for other models)';
+COMMENT ON FUNCTION gmm_n_values_missing(gmm) IS 'missing elements in the rows a fit with "missing": "marginalize" used (NULL for other models)';

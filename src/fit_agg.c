@@ -26,6 +26,7 @@
 #include "kernel/driver.h"
 #include "kernel/vb.h"
 #include "kernel/init.h"
+#include "observed.h"
 #include "options.h"
 
 /* rows allocated at first; doubled as needed */
@@ -52,6 +53,8 @@ typedef struct GmmFitState
 	bool		can_spill;		/* a plain aggregate, not a window */
 	GmmSpill   *spill;			/* the rows once past the limit, or NULL */
 	double	   *row;			/* d values: a float4 row being read */
+	int64		rows_skipped;	/* "missing": rows with every value missing */
+	int64		values_missing; /* "missing": missing values buffered */
 } GmmFitState;
 
 /* the aggregate's name, for messages */
@@ -116,11 +119,14 @@ grow_buffer(GmmFitState *st, FunctionCallInfo fcinfo)
 
 	if (st->n >= limit)
 	{
-		if (st->can_spill)
+		if (st->can_spill && st->opts.missing != GMM_MISSING_MARGINALIZE)
 		{
 			start_spill(&st->spill, st, fcinfo);
 			return;
 		}
+		if (st->opts.missing == GMM_MISSING_MARGINALIZE)
+			gmm_fit_memory_limit_error("gmm_fit", st->n, st->d, per_row,
+									   "With \"missing\": \"marginalize\", gmm_fit holds the rows in memory (it does not spill them yet). Raise the limit, e.g. SET gmm.fit_memory_limit = '4GB', or fit with gmm_train, which takes the same option and reads the rows in passes.");
 		gmm_fit_memory_limit_error("gmm_fit", st->n, st->d, per_row,
 								   "Used as a window function, gmm_fit holds the rows in memory. Raise the limit, e.g. SET gmm.fit_memory_limit = '4GB', or call it as a plain aggregate.");
 	}
@@ -196,6 +202,12 @@ new_state(MemoryContext aggcxt, bool weighted, int k, Jsonb *options)
 		gmm_fit_options_parse(st->options, &st->opts, FIT_NAME(st),
 							  storage_option, st, "storage");
 	}
+	if (st->f4 && st->opts.missing == GMM_MISSING_MARGINALIZE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s options \"storage\": \"float4\" and \"missing\": \"marginalize\" cannot be combined",
+						FIT_NAME(st)),
+				 errhint("Drop \"storage\" (incomplete rows are held as float8).")));
 	gmm_fit_options_set_k(&st->opts, k, FIT_NAME(st));
 	MemoryContextSwitchTo(old);
 	return st;
@@ -275,6 +287,27 @@ read_row(GmmFitState *st, ArrayType *a, void *x)
 	}
 }
 
+/*
+ * "missing": "marginalize": read point a into st->row, NULL and NaN
+ * elements as NaN; a row with every element missing is counted and not
+ * kept (false).  Such fits hold float8 rows in memory (no float4, no spill).
+ */
+static bool
+read_row_missing(GmmFitState *st, ArrayType *a)
+{
+	int			d = st->d,
+				nmiss = gmm_point_read_missing(a, d, st->row);
+
+	if (nmiss == d)
+	{
+		st->rows_skipped++;
+		return false;
+	}
+	st->values_missing += nmiss;
+	gmm_row_canonical_zeros(st->row, d);
+	return true;
+}
+
 /* Append one point to the buffer or the spill file */
 static void
 add_row(GmmFitState *st, ArrayType *a, double weight, FunctionCallInfo fcinfo)
@@ -287,7 +320,8 @@ add_row(GmmFitState *st, ArrayType *a, double weight, FunctionCallInfo fcinfo)
 	errcb.previous = error_context_stack;
 	error_context_stack = &errcb;
 
-	d = gmm_point_length(a);
+	d = (st->opts.missing == GMM_MISSING_MARGINALIZE) ?
+		gmm_point_length_missing(a) : gmm_point_length(a);
 	if (st->d == 0)
 	{
 		if (d > GMM_MAX_D)
@@ -311,6 +345,15 @@ add_row(GmmFitState *st, ArrayType *a, double weight, FunctionCallInfo fcinfo)
 		void	   *x;
 		double	   *wslot = NULL;
 
+		if (st->opts.missing == GMM_MISSING_MARGINALIZE)
+		{
+			/* float8 in memory (read_row_missing); an all-missing row is counted, not kept */
+			if (!read_row_missing(st, a))
+			{
+				error_context_stack = errcb.previous;
+				return;
+			}
+		}
 		if (st->spill == NULL && st->n == st->cap)
 			grow_buffer(st, fcinfo);
 		if (st->spill)
@@ -321,7 +364,10 @@ add_row(GmmFitState *st, ArrayType *a, double weight, FunctionCallInfo fcinfo)
 				(void *) (st->X + (Size) st->n * d);
 			wslot = st->weighted ? st->w + st->n : NULL;
 		}
-		read_row(st, a, x);
+		if (st->opts.missing == GMM_MISSING_MARGINALIZE)
+			memcpy(x, st->row, sizeof(double) * d);
+		else
+			read_row(st, a, x);
 		if (wslot)
 			*wslot = weight;
 		st->n++;
@@ -330,7 +376,10 @@ add_row(GmmFitState *st, ArrayType *a, double weight, FunctionCallInfo fcinfo)
 	else
 	{
 		/* a zero-weight row is ignored, but must still be a valid point */
-		gmm_point_read(a, d, st->row);
+		if (st->opts.missing == GMM_MISSING_MARGINALIZE)
+			gmm_point_read_missing(a, d, st->row);
+		else
+			gmm_point_read(a, d, st->row);
 	}
 	error_context_stack = errcb.previous;
 }
@@ -403,6 +452,35 @@ gmm_fit_weighted_transfn(PG_FUNCTION_ARGS)
 	return fit_transition(fcinfo, true);
 }
 
+/*
+ * The fit with "missing": "marginalize": EM on the observed values when
+ * some are missing (the ordinary fit otherwise), with the observed-data
+ * section (rows used, rows skipped, values missing)
+ */
+static Gmm *
+fit_observed(GmmFitState *st, double sum_w)
+{
+	GmmRows		rows;
+	Gmm		   *m;
+
+	/* held in memory as float8 (read_row_missing, grow_buffer) */
+	rows.X = st->X;
+	rows.w = st->weighted ? st->w : NULL;
+	rows.n = st->n;
+	rows.d = st->d;
+	rows.sum_w = sum_w;
+	if (st->values_missing > 0)
+	{
+		GmmMissCounts cnt;
+
+		m = gmm_em_fit_observed(&rows, &st->opts, FIT_NAME(st), &cnt);
+	}
+	else
+		m = gmm_em_fit(&rows, &st->opts, FIT_NAME(st));
+	return gmm_with_observed(m, (double) st->n, (double) st->rows_skipped,
+							 (double) st->values_missing);
+}
+
 PG_FUNCTION_INFO_V1(gmm_fit_finalfn);
 /*
  * Final function: EM over the buffered rows.  The state is only read, so
@@ -431,16 +509,21 @@ gmm_fit_finalfn(PG_FUNCTION_ARGS)
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "gmm_fit",
 								   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
-	if (st->spill)
-		rows = gmm_spill_source(st->spill, sum_w);
+	if (st->opts.missing == GMM_MISSING_MARGINALIZE)
+		m = fit_observed(st, sum_w);
 	else
-		rows = gmm_memory_source(st->f4 ? NULL : st->X, st->Xf,
-								 st->weighted ? st->w : NULL, st->n, st->d,
-								 sum_w);
-	if (st->opts.prior)
-		m = gmm_vb_fit_source(rows, &st->opts, FIT_NAME(st));
-	else
-		m = gmm_em_fit_source(rows, NULL, NULL, &st->opts, FIT_NAME(st));
+	{
+		if (st->spill)
+			rows = gmm_spill_source(st->spill, sum_w);
+		else
+			rows = gmm_memory_source(st->f4 ? NULL : st->X, st->Xf,
+									 st->weighted ? st->w : NULL, st->n, st->d,
+									 sum_w);
+		if (st->opts.prior)
+			m = gmm_vb_fit_source(rows, &st->opts, FIT_NAME(st));
+		else
+			m = gmm_em_fit_source(rows, NULL, NULL, &st->opts, FIT_NAME(st));
+	}
 	gmm_fit_warning_count(m, &st->opts, FIT_NAME(st));
 	MemoryContextSwitchTo(old);
 	result = palloc(VARSIZE(m));

@@ -15,6 +15,7 @@
 
 #include "gmm_io.h"
 #include "json.h"
+#include "kernel/missing.h"
 
 /* ---------------------------------------------------------------------
  * JSON text form
@@ -25,6 +26,24 @@ StaticAssertDecl(GMM_JSONB_MAX_BYTES == JENTRY_OFFLENMASK,
 				 "GMM_JSONB_MAX_BYTES must be jsonb's JENTRY_OFFLENMASK");
 
 /* The JSON text of a model */
+/* the keys under "fit" of the observed-data section, in its order */
+static const char *const observed_keys[GMM_OBS_FIELDS] = {
+	"n_rows_used", "n_rows_skipped", "n_values_missing"
+};
+
+/* The observed-data section's keys under "fit", when m has one */
+static void
+append_fit_observed(StringInfo buf, const Gmm *m)
+{
+	int			n;
+	const double *v = gmm_section(m, GMM_FLAG_OBSERVED, &n);
+
+	if (v == NULL)
+		return;
+	for (int f = 0; f < GMM_OBS_FIELDS && f < n; f++)
+		appendStringInfo(buf, ",\"%s\":" INT64_FORMAT, observed_keys[f], (int64) v[f]);
+}
+
 char *
 gmm_to_cstring(const Gmm *m)
 {
@@ -87,6 +106,7 @@ gmm_to_cstring(const Gmm *m)
 		}
 		if (m->flags & GMM_FLAG_BAYES)
 			gmm_vb_json_append(&buf, m);
+		append_fit_observed(&buf, m);
 		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoChar(&buf, '}');
@@ -98,6 +118,27 @@ static const GmmJsonContext gmm_json = {
 	"gmm",
 	"A gmm is a JSON object with keys \"covariance_type\", \"weights\", \"means\" and \"covariances\"."
 };
+
+/*
+ * A key of the observed-data section under "fit": its value into
+ * obs[field], its bit into *seen; false for any other key
+ */
+static bool
+read_fit_observed(const char *key, const JsonbValue *v, double *obs, int *seen)
+{
+	for (int f = 0; f < GMM_OBS_FIELDS; f++)
+		if (strcmp(key, observed_keys[f]) == 0)
+		{
+			char		what[64];
+
+			snprintf(what, sizeof(what), "fit.%s", key);
+			obs[f] = (double) gmm_json_integer(&gmm_json, v, what,
+											   INT64CONST(1) << 53);
+			*seen |= 1 << f;
+			return true;
+		}
+	return false;
+}
 
 /* Read one row of "fit.selection" into row[GMM_SEL_FIELDS] */
 static void
@@ -144,7 +185,8 @@ read_selection_row(JsonbValue *ev, double *row)
  * any, for the caller to attach
  */
 static JsonbValue *
-read_fit(const JsonbValue *fv, Gmm *m, JsonbValue **variational)
+read_fit(const JsonbValue *fv, Gmm *m, JsonbValue **variational, double *obs,
+		 int *obs_seen)
 {
 	JsonbValue *sel = NULL;
 	JsonbIterator *it;
@@ -183,12 +225,16 @@ read_fit(const JsonbValue *fv, Gmm *m, JsonbValue **variational)
 				sel = gmm_json_copy(&v);
 			else if (strcmp(key, "variational") == 0)
 				*variational = gmm_json_copy(&v);
+			else if (read_fit_observed(key, &v, obs, obs_seen))
+				continue;
 			else
 				gmm_json_error(&gmm_json, "unknown key \"fit.%s\"", key);
 		}
 	}
 	if (!(seen_rows && seen_ll && seen_iter && seen_conv))
 		gmm_json_error(&gmm_json, "\"fit\" needs \"n_rows\", \"log_likelihood\", \"n_iter\" and \"converged\"");
+	if (*obs_seen != 0 && *obs_seen != (1 << GMM_OBS_FIELDS) - 1)
+		gmm_json_error(&gmm_json, "\"fit\" needs all of \"n_rows_used\", \"n_rows_skipped\" and \"n_values_missing\" or none");
 	m->flags |= GMM_FLAG_FITTED;
 	return sel;
 }
@@ -320,12 +366,16 @@ gmm_from_jsonb(Jsonb *jb)
 	if (jf != NULL)
 	{
 		JsonbValue *vb = NULL;
-		JsonbValue *sel = read_fit(jf, m, &vb);
+		double		obs[GMM_OBS_FIELDS];
+		int			obs_seen = 0;
+		JsonbValue *sel = read_fit(jf, m, &vb, obs, &obs_seen);
 
 		if (sel != NULL)
 			m = attach_selection(m, sel);
 		if (vb != NULL)
 			m = gmm_vb_json_attach(m, vb);
+		if (obs_seen)
+			m = gmm_with_section(m, GMM_FLAG_OBSERVED, obs, GMM_OBS_FIELDS);
 	}
 	gmm_canonicalize(m);
 	gmm_validate(m);

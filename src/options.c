@@ -24,7 +24,7 @@ static const char *const init_names[] = {"kmeans", "kmeans++", "random", "given"
 static const char *const known_keys[] = {
 	"covariance_type", "max_iter", "tol", "reg_covar", "n_init", "init", "means",
 	"weights", "covariances", "seed", "max_tries", "verbose", "k_max", "criterion",
-	"shrinkage", "prior"
+	"shrinkage", "prior", "missing"
 };
 
 /* The known keys as "a, b, c", for the unknown-key hint (built once) */
@@ -217,6 +217,22 @@ gmm_option_string(const char *caller, const char *key, const JsonbValue *v)
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
+/* Option "missing": "error" or "marginalize" */
+int
+gmm_option_missing(const char *caller, const JsonbValue *v)
+{
+	char	   *s = gmm_option_string(caller, "missing", v);
+
+	if (strcmp(s, "error") == 0)
+		return GMM_MISSING_ERROR;
+	if (strcmp(s, "marginalize") == 0)
+		return GMM_MISSING_MARGINALIZE;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s option \"missing\" is \"%s\", which is not a way to treat missing values", caller, s),
+			 errhint("Use \"error\" (the default: a NULL or NaN element is an error) or \"marginalize\" (NULL and NaN elements are missing values, integrated out).")));
+}
+
 /* A nested array of numbers of up to 3 dimensions, flattened */
 static double *
 read_number_array(const char *caller, const char *key, const JsonbValue *v,
@@ -401,6 +417,8 @@ gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
 		}
 		else if (strcmp(key, "prior") == 0)
 			opts->prior = gmm_vb_prior_parse(caller, &v);
+		else if (strcmp(key, "missing") == 0)
+			opts->missing = gmm_option_missing(caller, &v);
 		else if (hook == NULL || !hook(key, &v, hook_arg))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -412,6 +430,11 @@ gmm_fit_options_parse(Jsonb *jb, GmmFitOptions *opts, const char *caller,
 	gmm_check_shrinkage(caller, opts->shrinkage, opts->cov_type);
 	if (opts->prior)
 		gmm_vb_prior_check_options(opts, caller);
+	if (opts->prior && opts->missing == GMM_MISSING_MARGINALIZE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s options \"prior\" and \"missing\": \"marginalize\" cannot be combined", caller),
+				 errhint("Fit incomplete rows by EM (without \"prior\"), or complete rows with a prior.")));
 
 	/* the given means are the initialisation */
 	if (opts->means != NULL)

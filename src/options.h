@@ -63,6 +63,9 @@ extern int	gmm_option_int(const char *caller, const char *key,
 extern char *gmm_option_string(const char *caller, const char *key,
 							   const JsonbValue *v);
 
+/* option "missing" ("error" or "marginalize") as a GmmMissing */
+extern int	gmm_option_missing(const char *caller, const JsonbValue *v);
+
 /* error unless the shrinkage applies to the covariance type */
 extern void gmm_check_shrinkage(const char *caller, int shrinkage, int cov_type);
 

@@ -33,6 +33,13 @@ typedef enum GmmShrinkage
 	GMM_SHRINK_OAS = 1			/* Oracle Approximating Shrinkage (full, tied) */
 } GmmShrinkage;
 
+/* what a missing value (NULL or NaN element) means */
+typedef enum GmmMissing
+{
+	GMM_MISSING_ERROR = 0,		/* an error, naming the row and element */
+	GMM_MISSING_MARGINALIZE = 1 /* marginalised out (kernel/missing.h) */
+} GmmMissing;
+
 /* defaults, documented in the README (Fitting: gmm_fit, options table) */
 #define GMM_DEFAULT_MAX_ITER	100
 #define GMM_DEFAULT_TOL			1e-3
@@ -60,6 +67,7 @@ typedef struct GmmFitOptions
 	bool		verbose;		/* a NOTICE per iteration */
 	int			criterion;		/* GmmCriterion, for k ranges */
 	int			shrinkage;		/* GmmShrinkage */
+	int			missing;		/* GmmMissing */
 
 	/*
 	 * Number of components: the k argument is k_min; option "k_max" (when

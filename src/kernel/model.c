@@ -16,6 +16,7 @@
 #include "kernel/linalg.h"
 #include "kernel/model.h"
 #include "kernel/vb.h"
+#include "kernel/missing.h"
 
 static const char *const cov_type_names[GMM_NUM_COV_TYPES] = {
 	"full", "diag", "spherical", "tied"
@@ -396,6 +397,33 @@ gmm_with_section(const Gmm *m, int flag, const double *vals, int n)
 }
 
 /*
+ * The observed-data section (kernel/missing.h): rows used, rows skipped,
+ * values missing; whole numbers from 0 to 2^53, at least one row used
+ */
+static void
+observed_section_check(const double *vals, int n)
+{
+	if (n != GMM_OBS_FIELDS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("invalid gmm fit metadata"),
+				 errdetail("The observed-data section has %d values instead of %d.",
+						   n, GMM_OBS_FIELDS)));
+	for (int i = 0; i < n; i++)
+		if (!(vals[i] >= 0.0 && vals[i] <= 9007199254740992.0 && vals[i] == floor(vals[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("invalid gmm fit metadata"),
+					 errdetail("Value %d of the observed-data section is %g, not a count.",
+							   i + 1, vals[i])));
+	if (vals[GMM_OBS_ROWS_USED] < 1.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("invalid gmm fit metadata"),
+				 errdetail("The observed-data section counts no row used.")));
+}
+
+/*
  * What a section may hold, checked by gmm_validate: an error naming the
  * problem.  Each kind of section adds its own rules here.
  */
@@ -412,6 +440,8 @@ gmm_section_check(const Gmm *m, int flag, const double *vals, int n)
 							   flag == GMM_FLAG_OBSERVED ? "observed-data" : "posterior")));
 	if (flag == GMM_FLAG_BAYES)
 		gmm_vb_section_check(m, vals, n);
+	if (flag == GMM_FLAG_OBSERVED)
+		observed_section_check(vals, n);
 }
 
 /* A 64-bit hash of the model's bytes */

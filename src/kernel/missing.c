@@ -1,0 +1,481 @@
+/*
+ * kernel/missing.c
+ *	  The E-step and the log-densities of incomplete rows (see
+ *	  kernel/missing.h).  For a row with observed dimensions o and missing
+ *	  dimensions m, and component j with mean mu and covariance S:
+ *		L		the lower Cholesky factor of S_oo
+ *		z		L^{-1} (x_o - mu_o); log N(x_o) = log_norm_o - |z|^2 / 2
+ *		Y		L^{-1} S_om (o x m)
+ *		E[x_m - mu_m | x_o] = Y^T z
+ *		Cov[x_m | x_o]		= S_mm - Y^T Y
+ *	  The statistics of the row (shifted by mu, as in suff.h) are those of
+ *	  the completed row x^ = (x_o, mu_m + Y^T z), with the conditional
+ *	  covariance added to the second moments of the missing block.  L, Y,
+ *	  the conditional covariance and log_norm_o depend only on the pattern,
+ *	  so full and tied models keep them per pattern in a hash table (a
+ *	  bounded amount: when full, it is emptied and refilled); diag and
+ *	  spherical models need no factorisation (x_m's conditional mean is
+ *	  mu_m, its variance the component's).
+ */
+#include "postgres.h"
+
+#include <math.h>
+#include <cblas.h>
+
+#include "common/hashfn.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "kernel/estep.h"
+#include "kernel/linalg.h"
+#include "kernel/missing.h"
+
+/* rows gathered per call of the complete-row E-step */
+#define MISS_CHUNK			256
+/* patterns kept at most, and the bytes their factors may take */
+#define MISS_MAX_PATTERNS	1024
+#define MISS_MAX_BYTES		((Size) 64 * 1024 * 1024)
+#define MISS_SLOTS			(2 * MISS_MAX_PATTERNS)
+
+/* the factors of one missingness pattern (full and tied models) */
+typedef struct MissPattern
+{
+	uint32		hash;
+	int			no;				/* observed dimensions */
+	int			nm;				/* missing dimensions */
+	int			bad;			/* 1-based component whose S_oo is not PD, or 0 */
+	int			bad_minor;
+	char	   *mask;			/* d bytes, 1 = observed */
+	int		   *obs;			/* no dimensions, increasing */
+	int		   *mis;			/* nm dimensions, increasing */
+	double	   *log_norm;		/* k */
+	double	   *L;				/* nmat x no x no */
+	double	   *Y;				/* nmat x no x nm */
+	double	   *C;				/* nmat x nm x nm */
+} MissPattern;
+
+struct GmmMissCache
+{
+	const GmmPrepared *p;
+	const Gmm  *m;
+	int			k,
+				d,
+				cov_type;
+	int			nmat;			/* factors per pattern: k (full), 1 (tied) */
+	MemoryContext cxt;			/* the cache itself */
+	MemoryContext pat_cxt;		/* the patterns, reset when the table is full */
+	MissPattern **slots;		/* MISS_SLOTS, open addressing */
+	int			n_patterns;
+	Size		bytes;
+	double	   *logvar;			/* diag/spherical: k x d log variances */
+	double	   *var;			/* diag/spherical: k x d variances */
+	char	   *mask;			/* d */
+	double	   *diff;			/* d */
+	double	   *dxo;			/* d */
+	double	   *z;				/* k x d */
+	double	   *lp;				/* k */
+	double	   *gx;				/* MISS_CHUNK x d: complete rows gathered */
+	double	   *gw;				/* MISS_CHUNK */
+};
+
+/* A cache for prepared model p */
+GmmMissCache *
+gmm_miss_cache_create(const GmmPrepared *p, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	GmmMissCache *c = palloc0(sizeof(GmmMissCache));
+	int			k = p->k,
+				d = p->d;
+
+	c->p = p;
+	c->m = p->model;
+	c->k = k;
+	c->d = d;
+	c->cov_type = p->cov_type;
+	c->nmat = (p->cov_type == GMM_COV_FULL) ? k : 1;
+	c->cxt = cxt;
+	c->pat_cxt = AllocSetContextCreate(cxt, "gmm missingness patterns",
+									   ALLOCSET_DEFAULT_SIZES);
+	c->slots = palloc0(sizeof(MissPattern *) * MISS_SLOTS);
+	c->mask = palloc(d);
+	c->diff = palloc(sizeof(double) * d);
+	c->dxo = palloc(sizeof(double) * d);
+	c->z = palloc(mul_size(sizeof(double), mul_size(k, d)));
+	c->lp = palloc(sizeof(double) * k);
+	c->gx = palloc(mul_size(sizeof(double), mul_size(MISS_CHUNK, d)));
+	c->gw = palloc(sizeof(double) * MISS_CHUNK);
+	if (p->cov_type == GMM_COV_DIAG || p->cov_type == GMM_COV_SPHERICAL)
+	{
+		const double *cov = GMM_COVS(c->m);
+
+		c->var = palloc(mul_size(sizeof(double), mul_size(k, d)));
+		c->logvar = palloc(mul_size(sizeof(double), mul_size(k, d)));
+		for (int j = 0; j < k; j++)
+			for (int i = 0; i < d; i++)
+			{
+				double		v = (p->cov_type == GMM_COV_DIAG) ? cov[(Size) j * d + i] : cov[j];
+
+				c->var[(Size) j * d + i] = v;
+				c->logvar[(Size) j * d + i] = log(v);
+			}
+	}
+	MemoryContextSwitchTo(old);
+	return c;
+}
+
+/* Factor component matrix S (d x d) for the pattern into L, Y, C */
+static int
+factor_pattern(const MissPattern *pt, const double *S, int d,
+			   double *L, double *Y, double *C)
+{
+	int			no = pt->no,
+				nm = pt->nm,
+				minor;
+
+	for (int a = 0; a < no; a++)
+		for (int b = 0; b < no; b++)
+			L[(Size) a * no + b] = S[(Size) pt->obs[a] * d + pt->obs[b]];
+	minor = gmm_cholesky(L, no);
+	if (minor != 0 || nm == 0)
+		return minor;
+	for (int a = 0; a < no; a++)
+		for (int b = 0; b < nm; b++)
+			Y[(Size) a * nm + b] = S[(Size) pt->obs[a] * d + pt->mis[b]];
+	for (int a = 0; a < nm; a++)
+		for (int b = 0; b < nm; b++)
+			C[(Size) a * nm + b] = S[(Size) pt->mis[a] * d + pt->mis[b]];
+	cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit,
+				no, nm, 1.0, L, no, Y, nm);
+	cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nm, nm, no,
+				-1.0, Y, nm, Y, nm, 1.0, C, nm);
+	/* exactly symmetric */
+	for (int a = 0; a < nm; a++)
+		for (int b = 0; b < a; b++)
+			C[(Size) b * nm + a] = C[(Size) a * nm + b];
+	return 0;
+}
+
+/* Build the entry of the pattern in c->mask (full and tied models) */
+static MissPattern *
+build_pattern(GmmMissCache *c, uint32 hash)
+{
+	int			d = c->d,
+				k = c->k,
+				nmat = c->nmat;
+	MemoryContext old = MemoryContextSwitchTo(c->pat_cxt);
+	MissPattern *pt = palloc0(sizeof(MissPattern));
+	const double *w = GMM_WEIGHTS(c->m);
+	Size		dd = (Size) d * d;
+
+	pt->hash = hash;
+	pt->mask = palloc(d);
+	memcpy(pt->mask, c->mask, d);
+	pt->obs = palloc(sizeof(int) * d);
+	pt->mis = palloc(sizeof(int) * d);
+	for (int i = 0; i < d; i++)
+	{
+		if (c->mask[i])
+			pt->obs[pt->no++] = i;
+		else
+			pt->mis[pt->nm++] = i;
+	}
+	pt->log_norm = palloc(sizeof(double) * k);
+	pt->L = palloc(mul_size(sizeof(double), mul_size(nmat, (Size) pt->no * pt->no)));
+	pt->Y = palloc(mul_size(sizeof(double), mul_size(nmat, (Size) pt->no * pt->nm) + 1));
+	pt->C = palloc(mul_size(sizeof(double), mul_size(nmat, (Size) pt->nm * pt->nm) + 1));
+	for (int t = 0; t < nmat && pt->bad == 0; t++)
+	{
+		int			minor = factor_pattern(pt, GMM_COVS(c->m) + (Size) t * dd, d,
+										   pt->L + (Size) t * pt->no * pt->no,
+										   pt->Y + (Size) t * pt->no * pt->nm,
+										   pt->C + (Size) t * pt->nm * pt->nm);
+
+		if (minor != 0)
+			pt->bad = t + 1, pt->bad_minor = minor;
+	}
+	if (pt->bad == 0)
+		for (int j = 0; j < k; j++)
+		{
+			const double *L = pt->L + (Size) (nmat == 1 ? 0 : j) * pt->no * pt->no;
+
+			pt->log_norm[j] = (w[j] > 0.0 ? log(w[j]) : -INFINITY)
+				- 0.5 * pt->no * GMM_LOG_2PI - 0.5 * gmm_chol_logdet(L, pt->no);
+		}
+	MemoryContextSwitchTo(old);
+	c->bytes += sizeof(double) * nmat * ((Size) pt->no * pt->no + (Size) pt->no * pt->nm +
+										 (Size) pt->nm * pt->nm) + 2 * sizeof(int) * d + d;
+	return pt;
+}
+
+/* The pattern of c->mask: from the table, or built (and stored) */
+static MissPattern *
+lookup_pattern(GmmMissCache *c)
+{
+	uint32		h = hash_bytes((const unsigned char *) c->mask, c->d);
+	uint32		slot = h & (MISS_SLOTS - 1);
+	MissPattern *pt;
+
+	for (;;)
+	{
+		pt = c->slots[slot];
+		if (pt == NULL)
+			break;
+		if (pt->hash == h && memcmp(pt->mask, c->mask, c->d) == 0)
+			return pt;
+		slot = (slot + 1) & (MISS_SLOTS - 1);
+	}
+	if (c->n_patterns >= MISS_MAX_PATTERNS || c->bytes > MISS_MAX_BYTES)
+	{
+		/* full: start again */
+		MemoryContextReset(c->pat_cxt);
+		memset(c->slots, 0, sizeof(MissPattern *) * MISS_SLOTS);
+		c->n_patterns = 0;
+		c->bytes = 0;
+		slot = h & (MISS_SLOTS - 1);
+	}
+	pt = build_pattern(c, h);
+	c->slots[slot] = pt;
+	c->n_patterns++;
+	return pt;
+}
+
+/* Error: component's covariance restricted to the pattern is not PD */
+static void
+pg_attribute_noreturn()
+singular_block_error(const GmmMissCache *c, const MissPattern *pt)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int a = 0; a < pt->no; a++)
+		appendStringInfo(&buf, "%s%d", a ? "," : "", pt->obs[a] + 1);
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("the covariance of component %d restricted to the observed dimensions {%s} of a row is not positive definite",
+					c->cov_type == GMM_COV_TIED ? 1 : pt->bad, buf.data),
+			 errdetail("Its leading minor of order %d is not positive definite.", pt->bad_minor),
+			 errhint("Increase \"reg_covar\", or use a covariance_type with fewer parameters such as \"diag\".")));
+}
+
+/*
+ * The weighted log-densities of the observed part of x (mask in c->mask,
+ * no observed dimensions) into c->lp, and for full/tied the whitened
+ * residuals z_j into c->z; returns the pattern (NULL for diag/spherical)
+ */
+static MissPattern *
+observed_lp(GmmMissCache *c, const double *x)
+{
+	int			k = c->k,
+				d = c->d;
+	const double *mu = GMM_MEANS(c->m);
+	const double *w = GMM_WEIGHTS(c->m);
+	MissPattern *pt;
+
+	if (c->cov_type == GMM_COV_DIAG || c->cov_type == GMM_COV_SPHERICAL)
+	{
+		for (int j = 0; j < k; j++)
+		{
+			const double *mj = mu + (Size) j * d;
+			const double *lv = c->logvar + (Size) j * d;
+			const double *v = c->var + (Size) j * d;
+			double		q = 0.0,
+						ld = 0.0;
+			int			no = 0;
+
+			for (int i = 0; i < d; i++)
+				if (c->mask[i])
+				{
+					double		t = x[i] - mj[i];
+
+					q += t * t / v[i];
+					ld += lv[i];
+					no++;
+				}
+			c->lp[j] = (w[j] > 0.0 ? log(w[j]) : -INFINITY)
+				- 0.5 * no * GMM_LOG_2PI - 0.5 * ld - 0.5 * q;
+		}
+		return NULL;
+	}
+	pt = lookup_pattern(c);
+	if (pt->bad)
+		singular_block_error(c, pt);
+	for (int j = 0; j < k; j++)
+	{
+		const double *mj = mu + (Size) j * d;
+		const double *L = pt->L + (Size) (c->nmat == 1 ? 0 : j) * pt->no * pt->no;
+		double	   *z = c->z + (Size) j * d;
+
+		for (int a = 0; a < pt->no; a++)
+			c->dxo[a] = x[pt->obs[a]] - mj[pt->obs[a]];
+		gmm_forward_solve(L, pt->no, c->dxo, z);
+		c->lp[j] = pt->log_norm[j] - 0.5 * gmm_sumsq(z, pt->no);
+	}
+	return pt;
+}
+
+/* c->mask from x; returns the number of observed values */
+static inline int
+set_mask(GmmMissCache *c, const double *x)
+{
+	int			no = 0;
+
+	for (int i = 0; i < c->d; i++)
+	{
+		c->mask[i] = !isnan(x[i]);
+		no += c->mask[i];
+	}
+	return no;
+}
+
+/* log p(x_o) and the weighted log-densities lp[k] */
+double
+gmm_observed_logpdf(GmmMissCache *c, const double *x, double *lp)
+{
+	int			no = set_mask(c, x);
+
+	if (no == c->d)
+		return gmm_point_logpdf(c->p, x, lp);
+	if (no == 0)
+		return NAN;
+	observed_lp(c, x);
+	memcpy(lp, c->lp, sizeof(double) * c->k);
+	return gmm_logsumexp(lp, c->k);
+}
+
+/* s2 (packed lower triangle) += g diff diff^T */
+static inline void
+packed_update(double *restrict s2, const double *restrict diff, double g, int d)
+{
+	for (int i = 0; i < d; i++)
+	{
+		double		gi = g * diff[i];
+		double	   *restrict row = s2 + (Size) i * (i + 1) / 2;
+
+		for (int t = 0; t <= i; t++)
+			row[t] += gi * diff[t];
+	}
+}
+
+/* The statistics of one incomplete row (mask in c->mask) of weight wr */
+static void
+accum_incomplete(GmmMissCache *c, const double *x, double wr, GmmSuff *s)
+{
+	int			k = c->k,
+				d = c->d;
+	Size		s2n = gmm_s2_count(c->cov_type, d);
+	const double *mu = GMM_MEANS(c->m);
+	MissPattern *pt = observed_lp(c, x);
+	double		ll = gmm_logsumexp(c->lp, k);
+
+	s->sum_w += wr;
+	s->sum_ll += wr * ll;
+	if (isinf(ll))
+		return;					/* no component gives the row a density */
+	for (int j = 0; j < k; j++)
+	{
+		double		g = wr * exp(c->lp[j] - ll);
+		const double *mj = mu + (Size) j * d;
+		double	   *s1 = s->s1 + (Size) j * d;
+		double	   *s2 = s->s2 + (Size) j * s2n;
+		double	   *diff = c->diff;
+
+		if (g == 0.0)
+			continue;
+		s->nk[j] += g;
+		if (pt == NULL)
+		{
+			/* diag/spherical: the missing values' mean is mu, variance var */
+			const double *v = c->var + (Size) j * d;
+
+			for (int i = 0; i < d; i++)
+			{
+				double		t = c->mask[i] ? x[i] - mj[i] : 0.0;
+
+				s1[i] += g * t;
+				s2[i] += g * (c->mask[i] ? t * t : v[i]);
+			}
+			continue;
+		}
+		else
+		{
+			const double *z = c->z + (Size) j * d;
+			int			t = (c->nmat == 1) ? 0 : j;
+			const double *Y = pt->Y + (Size) t * pt->no * pt->nm;
+			const double *C = pt->C + (Size) t * pt->nm * pt->nm;
+
+			for (int a = 0; a < pt->no; a++)
+				diff[pt->obs[a]] = x[pt->obs[a]] - mj[pt->obs[a]];
+			for (int b = 0; b < pt->nm; b++)
+			{
+				double		e = 0.0;
+
+				for (int a = 0; a < pt->no; a++)
+					e += Y[(Size) a * pt->nm + b] * z[a];
+				diff[pt->mis[b]] = e;
+			}
+			for (int i = 0; i < d; i++)
+				s1[i] += g * diff[i];
+			packed_update(s2, diff, g, d);
+			for (int a = 0; a < pt->nm; a++)
+			{
+				int			ia = pt->mis[a];
+				double	   *row = s2 + (Size) ia * (ia + 1) / 2;
+
+				for (int b = 0; b <= a; b++)
+					row[pt->mis[b]] += g * C[(Size) a * pt->nm + b];
+			}
+		}
+	}
+}
+
+/* E-step over a block of rows with missing values */
+void
+gmm_estep_missing(GmmMissCache *c, const double *X, const double *w, int n,
+				  GmmSuff *s, GmmMissCounts *cnt)
+{
+	int			d = c->d;
+	int			ng = 0;
+	bool		gw_used = false;
+
+	for (int r = 0; r < n; r++)
+	{
+		const double *x = X + (Size) r * d;
+		double		wr = w ? w[r] : 1.0;
+		int			no;
+
+		if ((r & 1023) == 1023)
+			CHECK_FOR_INTERRUPTS();
+		if (wr == 0.0)
+			continue;
+		no = set_mask(c, x);
+		if (no == 0)
+		{
+			if (cnt)
+				cnt->rows_skipped += 1.0;
+			continue;
+		}
+		if (cnt)
+		{
+			cnt->rows_used += 1.0;
+			cnt->values_missing += d - no;
+		}
+		if (no < d)
+		{
+			accum_incomplete(c, x, wr, s);
+			continue;
+		}
+		/* a complete row: gathered for the blocked E-step */
+		memcpy(c->gx + (Size) ng * d, x, sizeof(double) * d);
+		c->gw[ng] = wr;
+		gw_used |= (wr != 1.0);
+		if (++ng == MISS_CHUNK)
+		{
+			gmm_estep_accum(c->p, c->gx, gw_used ? c->gw : NULL, ng, s);
+			ng = 0;
+			gw_used = false;
+		}
+	}
+	if (ng > 0)
+		gmm_estep_accum(c->p, c->gx, gw_used ? c->gw : NULL, ng, s);
+}
