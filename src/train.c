@@ -467,6 +467,11 @@ train_init(Train *t, FunctionCallInfo fcinfo)
 	gmm_fit_options_init(&t->opts);
 	gmm_fit_options_parse(jb, &t->opts, t->caller, train_option, t,
 						  "sample_size, weight_column");
+	if (t->opts.missing == GMM_MISSING_MARGINALIZE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("gmm_train option \"missing\": \"marginalize\" is not supported yet"),
+				 errhint("Fit incomplete rows with gmm_fit, or iterate gmm_em_step(m, x, '{\"missing\": \"marginalize\"}') from a model.")));
 	pg_prng_seed(&t->rng, (uint64) t->opts.seed);
 }
 
