@@ -30,6 +30,7 @@
 #include "kernel/driver.h"
 #include "kernel/init.h"
 #include "kernel/vb.h"
+#include "observed.h"
 #include "options.h"
 #include "stats_type.h"
 
@@ -56,6 +57,10 @@ typedef struct Train
 
 	pg_prng_state rng;			/* sampling and initialisation */
 	MemoryContext keep_cxt;		/* lives as long as the call: the sample */
+
+	/* "missing": "marginalize": what the sampling pass counted */
+	int64		rows_skipped;	/* every value missing */
+	int64		values_missing; /* in the rows used */
 
 	/* the reservoir sample, once drawn */
 	bool		have_sample;
@@ -156,8 +161,11 @@ build_queries(Train *t, FunctionCallInfo fcinfo)
 							from);
 	/* every type and function qualified: the session's search_path is the user's */
 	t->sample_sql = psprintf("SELECT (%s)::pg_catalog.float8[]%s FROM %s", x, w, from);
-	t->stats_sql = psprintf("SELECT %s.gmm_stats_agg($1, (%s)::pg_catalog.float8[]%s) FROM %s",
-							nsp, x, w, from);
+	t->stats_sql = psprintf("SELECT %s.gmm_stats_agg($1, (%s)::pg_catalog.float8[]%s%s) FROM %s",
+							nsp, x, w,
+							t->opts.missing == GMM_MISSING_MARGINALIZE ?
+							", '{\"missing\": \"marginalize\"}'::pg_catalog.jsonb" : "",
+							from);
 }
 
 /*
@@ -263,6 +271,40 @@ grow_sample(Train *t, int64 need, int64 *cap, double **X, double **W,
 }
 
 /*
+ * "missing": "marginalize": the sample serves only initialisation and
+ * re-seeding (EM runs on the observed values through the statistics
+ * query), so each missing value in it is replaced by the weighted mean of
+ * its dimension in the sample, as gmm_fit does (kernel/missing_fit.c)
+ */
+static void
+fill_sample(GmmRows *rows)
+{
+	int			d = rows->d;
+	double	   *X = (double *) rows->X;
+	double	   *sum = palloc0(sizeof(double) * d);
+	double	   *wsum = palloc0(sizeof(double) * d);
+
+	for (int64 r = 0; r < rows->n; r++)
+		for (int i = 0; i < d; i++)
+			if (!isnan(X[(Size) r * d + i]))
+			{
+				sum[i] += gmm_row_weight(rows, r) * X[(Size) r * d + i];
+				wsum[i] += gmm_row_weight(rows, r);
+			}
+	for (int i = 0; i < d; i++)
+	{
+		sum[i] = (wsum[i] > 0.0) ? sum[i] / wsum[i] : 0.0;
+		if (sum[i] == 0.0)
+			sum[i] = 0.0;
+	}
+	for (Size t = 0; t < (Size) rows->n * d; t++)
+		if (isnan(X[t]))
+			X[t] = sum[t % d];
+	pfree(sum);
+	pfree(wsum);
+}
+
+/*
  * One pass over the source drawing a uniform reservoir sample of at most
  * sample_size rows (NULL points, NULL weights and zero weights skipped),
  * with the rows' own weights kept and -0.0 read as 0.0, as gmm_fit does.
@@ -317,7 +359,8 @@ draw_sample(Train *t, pg_prng_state *rng, MemoryContext keep)
 					continue;
 			}
 			a = DatumGetArrayTypeP(xd);
-			n = gmm_point_length(a);
+			n = (t->opts.missing == GMM_MISSING_MARGINALIZE) ?
+				gmm_point_length_missing(a) : gmm_point_length(a);
 			if (d < 0)
 			{
 				gmm_check_shape(1, n);
@@ -330,7 +373,19 @@ draw_sample(Train *t, pg_prng_state *rng, MemoryContext keep)
 						 errmsg("%s: column \"%s\" holds points of dimension %d and of dimension %d",
 								t->caller, t->column, d, n),
 						 errhint("Every point must have the same number of elements.")));
-			gmm_point_read(a, d, row);
+			if (t->opts.missing == GMM_MISSING_MARGINALIZE)
+			{
+				int			nmiss = gmm_point_read_missing(a, d, row);
+
+				if (nmiss == d)
+				{
+					t->rows_skipped++;
+					continue;
+				}
+				t->values_missing += nmiss;
+			}
+			else
+				gmm_point_read(a, d, row);
 			gmm_row_canonical_zeros(row, d);
 			/* reservoir: row number "seen" replaces a random slot, or none */
 			slot = (seen < t->sample_size) ? seen
@@ -368,6 +423,8 @@ draw_sample(Train *t, pg_prng_state *rng, MemoryContext keep)
 		t->sample.sum_w += gmm_row_weight(&t->sample, r);
 	t->rows_seen = seen;
 	t->have_sample = true;
+	if (t->opts.missing == GMM_MISSING_MARGINALIZE)
+		fill_sample(&t->sample);
 }
 
 /* The statistics of all rows under m: one run of the aggregate query */
@@ -444,6 +501,15 @@ train(Train *t, const Gmm *start)
 		gmm_fit_options_check_dimension(opts, t->sample.d, t->caller);
 		k_max = gmm_k_max_for_rows(&t->sample, opts, t->caller, t->rows_seen);
 	}
+	if (start != NULL && opts->missing == GMM_MISSING_MARGINALIZE)
+	{
+		if (start->flags & GMM_FLAG_BAYES)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("%s: option \"missing\": \"marginalize\" cannot refine a variational model", t->caller),
+					 errhint("Start from a model fitted by EM, or pass k.")));
+		draw_sample(t, &t->rng, t->keep_cxt);	/* counts the rows */
+	}
 	if (start && opts->prior && !(start->flags & GMM_FLAG_BAYES))
 		gmm_vb_prior_check_dimension(opts->prior, start->cov_type, start->d, t->caller);
 	if (opts->prior || (start && (start->flags & GMM_FLAG_BAYES)))
@@ -451,6 +517,9 @@ train(Train *t, const Gmm *start)
 	else
 		m = gmm_em_drive(&src, start, opts, k_max, t->caller);
 	gmm_fit_warning_count(m, opts, t->caller);
+	if (opts->missing == GMM_MISSING_MARGINALIZE)
+		m = gmm_with_observed(m, (double) t->rows_seen, (double) t->rows_skipped,
+							  (double) t->values_missing);
 	return m;
 }
 
@@ -467,11 +536,6 @@ train_init(Train *t, FunctionCallInfo fcinfo)
 	gmm_fit_options_init(&t->opts);
 	gmm_fit_options_parse(jb, &t->opts, t->caller, train_option, t,
 						  "sample_size, weight_column");
-	if (t->opts.missing == GMM_MISSING_MARGINALIZE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("gmm_train option \"missing\": \"marginalize\" is not supported yet"),
-				 errhint("Fit incomplete rows with gmm_fit, or iterate gmm_em_step(m, x, '{\"missing\": \"marginalize\"}') from a model.")));
 	pg_prng_seed(&t->rng, (uint64) t->opts.seed);
 }
 
