@@ -132,26 +132,17 @@ COMMENT ON FUNCTION gmm_n_rows_skipped(gmm) IS 'rows a fit with "missing": "marg
 COMMENT ON FUNCTION gmm_n_values_missing(gmm) IS 'missing elements in the rows a fit with "missing": "marginalize" used (NULL for other models)';
 
 -- gmm_em_step and gmm_stats_agg with options: "missing" applies (the others
--- are accepted and ignored; the M-step options go to gmm_stats_to_model)
-CREATE FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[], jsonb) RETURNS gmm_stats
-	AS 'MODULE_PATHNAME', 'gmm_stats_accum_options' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- are accepted and ignored; the M-step options go to gmm_stats_to_model).
+-- Only with a weight argument (pass 1 for unweighted rows): a form
+-- (m, x, options) would make gmm_em_step(m, x, '0.5') ambiguous.
 CREATE FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[], float8, jsonb) RETURNS gmm_stats
 	AS 'MODULE_PATHNAME', 'gmm_stats_accum_weighted_options' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[], jsonb) IS 'transition function of gmm_em_step and gmm_stats_agg with options: with "missing": "marginalize", NULL and NaN elements are missing values';
-COMMENT ON FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[], float8, jsonb) IS 'transition function of the weighted gmm_em_step and gmm_stats_agg with options';
-CREATE AGGREGATE gmm_em_step(m gmm, x float8[], options jsonb) (
-	SFUNC = gmm_stats_accum, STYPE = gmm_stats, FINALFUNC = gmm_em_step_final,
-	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
+COMMENT ON FUNCTION gmm_stats_accum(gmm_stats, gmm, float8[], float8, jsonb) IS 'transition function of gmm_em_step and gmm_stats_agg with a weight and options: with "missing": "marginalize", NULL and NaN elements are missing values';
 CREATE AGGREGATE gmm_em_step(m gmm, x float8[], weight float8, options jsonb) (
 	SFUNC = gmm_stats_accum, STYPE = gmm_stats, FINALFUNC = gmm_em_step_final,
-	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
-CREATE AGGREGATE gmm_stats_agg(m gmm, x float8[], options jsonb) (
-	SFUNC = gmm_stats_accum, STYPE = gmm_stats, FINALFUNC = gmm_stats_agg_final,
 	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
 CREATE AGGREGATE gmm_stats_agg(m gmm, x float8[], weight float8, options jsonb) (
 	SFUNC = gmm_stats_accum, STYPE = gmm_stats, FINALFUNC = gmm_stats_agg_final,
 	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
-COMMENT ON AGGREGATE gmm_em_step(gmm, float8[], jsonb) IS 'one EM iteration from model m over the rows; option "missing": "marginalize" fits incomplete rows (rows with every element missing are skipped)';
-COMMENT ON AGGREGATE gmm_em_step(gmm, float8[], float8, jsonb) IS 'one weighted EM iteration with options ("missing")';
-COMMENT ON AGGREGATE gmm_stats_agg(gmm, float8[], jsonb) IS 'the E-step statistics of the rows under model m; option "missing": "marginalize" for incomplete rows';
-COMMENT ON AGGREGATE gmm_stats_agg(gmm, float8[], float8, jsonb) IS 'the E-step statistics of weighted rows with options ("missing")';
+COMMENT ON AGGREGATE gmm_em_step(gmm, float8[], float8, jsonb) IS 'one weighted EM iteration from model m (weight 1 for unweighted rows); option "missing": "marginalize" fits incomplete rows (rows with every element missing are skipped)';
+COMMENT ON AGGREGATE gmm_stats_agg(gmm, float8[], float8, jsonb) IS 'the E-step statistics of weighted rows under model m (weight 1 for unweighted rows); option "missing": "marginalize" for incomplete rows';

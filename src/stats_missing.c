@@ -92,6 +92,29 @@ miss_step(const GmmPrepared *p)
 }
 
 /*
+ * gmm_stats_accum on the same arguments without the last (the options);
+ * the executor reuses fcinfo for the next row, so nargs is put back
+ */
+static Datum
+plain_accum(FunctionCallInfo fcinfo)
+{
+	Datum		result;
+	short		nargs = fcinfo->nargs;
+
+	fcinfo->nargs = nargs - 1;
+	PG_TRY();
+	{
+		result = gmm_stats_accum(fcinfo);
+	}
+	PG_FINALLY();
+	{
+		fcinfo->nargs = nargs;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
  * Transition function: (state, m, x, options) or (state, m, x, weight,
  * options)
  */
@@ -112,8 +135,7 @@ accum_options(FunctionCallInfo fcinfo, bool weighted)
 		PG_ARGISNULL(1) || PG_ARGISNULL(2) || (weighted && PG_ARGISNULL(3)))
 	{
 		/* the ordinary transition, without the options argument */
-		fcinfo->nargs--;
-		return gmm_stats_accum(fcinfo);
+		return plain_accum(fcinfo);
 	}
 	p = gmm_prepared_from_arg(fcinfo, 1);
 	ms = miss_step(p);
@@ -126,10 +148,7 @@ accum_options(FunctionCallInfo fcinfo, bool weighted)
 	if (nmiss == 0 || nmiss == p->d || w == 0.0)
 	{
 		if (nmiss == 0)
-		{
-			fcinfo->nargs--;
-			return gmm_stats_accum(fcinfo);
-		}
+			return plain_accum(fcinfo);
 		if (s == NULL)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(s);
@@ -162,16 +181,8 @@ accum_options(FunctionCallInfo fcinfo, bool weighted)
 	PG_RETURN_POINTER(s);
 }
 
-PG_FUNCTION_INFO_V1(gmm_stats_accum_options);
-/* transition of gmm_em_step(m, x, options) and gmm_stats_agg(m, x, options) */
-Datum
-gmm_stats_accum_options(PG_FUNCTION_ARGS)
-{
-	return accum_options(fcinfo, false);
-}
-
 PG_FUNCTION_INFO_V1(gmm_stats_accum_weighted_options);
-/* transition of the weighted forms with options */
+/* transition of gmm_em_step(m, x, weight, options) and gmm_stats_agg(m, x, weight, options) */
 Datum
 gmm_stats_accum_weighted_options(PG_FUNCTION_ARGS)
 {

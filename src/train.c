@@ -162,7 +162,9 @@ build_queries(Train *t, FunctionCallInfo fcinfo)
 	/* every type and function qualified: the session's search_path is the user's */
 	t->sample_sql = psprintf("SELECT (%s)::pg_catalog.float8[]%s FROM %s", x, w, from);
 	t->stats_sql = psprintf("SELECT %s.gmm_stats_agg($1, (%s)::pg_catalog.float8[]%s%s) FROM %s",
-							nsp, x, w,
+							nsp, x,
+							t->opts.missing != GMM_MISSING_MARGINALIZE ? w :
+							*w ? w : ", 1::pg_catalog.float8",
 							t->opts.missing == GMM_MISSING_MARGINALIZE ?
 							", '{\"missing\": \"marginalize\"}'::pg_catalog.jsonb" : "",
 							from);

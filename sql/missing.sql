@@ -1,0 +1,84 @@
+-- Incomplete rows: option "missing" ("error" | "marginalize")
+SET extra_float_digits = 0;
+SET client_min_messages = error;  -- the not-converged WARNING of short fits
+CREATE TABLE mi (i int, x float8[]);
+INSERT INTO mi SELECT i, ARRAY[CASE WHEN i % 5 = 0 THEN NULL ELSE (i % 2) * 6 + (i % 7) * 0.3 END,
+	(i % 2) * 4 + (i % 11) * 0.2,
+	CASE WHEN i % 6 = 0 THEN 'NaN' ELSE (i % 13) * 0.1 END]
+	FROM generate_series(1, 200) i;
+INSERT INTO mi VALUES (201, '{NULL,NULL,NaN}'), (202, '{NaN,NaN,NaN}');
+-- the default stays an error, with today's messages
+SELECT gmm_fit(x, 2) FROM mi;
+SELECT gmm_fit(x, 2, '{"missing": "error"}') FROM mi WHERE i % 5 <> 0;
+-- wrong option values
+SELECT gmm_fit(x, 2, '{"missing": "drop"}') FROM mi;
+SELECT gmm_fit(x, 2, '{"missing": true}') FROM mi;
+SELECT gmm_em_step(gmm('{1}', '{0,0,0}', '{1,1,1}', 'diag'), x, 1, '{"missing": "ignore"}') FROM mi;
+SELECT gmm_train('mi', 'x', 2, '{"missing": "marginalise"}');
+-- a fit on incomplete rows: rows used, skipped (all missing), values missing
+CREATE TABLE mi_m AS SELECT gmm_fit(x, 2, '{"missing": "marginalize", "seed": 3}') AS m FROM mi;
+SELECT gmm_n_rows(m), gmm_n_rows_used(m), gmm_n_rows_skipped(m), gmm_n_values_missing(m),
+	gmm_converged(m) FROM mi_m;
+SELECT (m::text)::gmm = m AS text_round_trip, (m::jsonb)::gmm = m AS jsonb_round_trip,
+	(m::jsonb -> 'fit') - 'log_likelihood'::text AS fit FROM mi_m;
+-- gmm_train gives the same model as gmm_fit, and from a start model too
+SELECT gmm_train('mi', 'x', 2, '{"missing": "marginalize", "seed": 3}') = m AS train_equals_fit,
+	gmm_n_rows_skipped(gmm_train('mi', 'x', m, '{"missing": "marginalize"}')) AS skipped
+	FROM mi_m;
+-- gmm_em_step with the option equals one iteration of gmm_fit
+SELECT gmm_means(gmm_em_step(s.m, x, 1, '{"missing": "marginalize"}')) =
+	gmm_means(gmm_fit(x, 2, '{"missing": "marginalize", "seed": 3, "max_iter": 2, "tol": 0}')) AS em_step_equals_fit
+	FROM mi, (SELECT gmm_fit(x, 2, '{"missing": "marginalize", "seed": 3, "max_iter": 1, "tol": 0}') m FROM mi) s;
+-- every covariance type, weighted, k range
+SELECT t, gmm_n_rows_used(gmm_fit(x, 2, jsonb_build_object('missing', 'marginalize', 'covariance_type', t)))
+	FROM mi, unnest(ARRAY['full', 'diag', 'spherical', 'tied']) t GROUP BY t ORDER BY t;
+SELECT gmm_n_rows_used(m), gmm_n_components(m) FROM
+	(SELECT gmm_fit_weighted(x, 1 + i % 3, 1, '{"missing": "marginalize", "k_max": 3}') m FROM mi) s;
+-- a model without the section: NULL accessors
+SELECT gmm_n_rows_used(gmm_fit(x, 2)), gmm_n_rows_skipped(gmm('{1}', '{0}', '{1}')) FROM mi WHERE i % 30 = 1;
+-- all-missing groups give NULL, as no rows do
+SELECT i % 2 AS g, gmm_fit(x, 1, '{"missing": "marginalize"}') IS NULL AS null_model
+	FROM mi WHERE i > 200 GROUP BY 1 ORDER BY 1;
+SELECT gmm_em_step(gmm('{1}', '{0,0,0}', '{1,1,1}', 'diag'), x, 1, '{"missing": "marginalize"}') IS NULL
+	FROM mi WHERE i > 200;
+-- invalid observed-data metadata
+SELECT '{"covariance_type":"diag","weights":[1],"means":[[0]],"covariances":[[1]],"fit":{"n_rows":1,"log_likelihood":0,"n_iter":1,"converged":true,"n_rows_used":1}}'::gmm;
+SELECT '{"covariance_type":"diag","weights":[1],"means":[[0]],"covariances":[[1]],"fit":{"n_rows":1,"log_likelihood":0,"n_iter":1,"converged":true,"n_rows_used":0,"n_rows_skipped":0,"n_values_missing":0}}'::gmm;
+SELECT '{"covariance_type":"diag","weights":[1],"means":[[0]],"covariances":[[1]],"fit":{"n_rows":1,"log_likelihood":0,"n_iter":1,"converged":true,"n_rows_used":1.5,"n_rows_skipped":0,"n_values_missing":0}}'::gmm;
+SELECT '{"covariance_type":"diag","weights":[1],"means":[[0]],"covariances":[[1]],"fit":{"n_rows":1,"log_likelihood":0,"n_iter":1,"converged":true,"n_rows_used":3,"n_rows_skipped":2,"n_values_missing":1}}'::gmm;
+-- scoring by the observed dimensions
+SELECT gmm_logpdf_observed(m, '{NULL,NULL,NULL}') IS NULL AS all_missing,
+	gmm_predict_observed(m, '{NaN,NaN,NaN}') IS NULL AS all_nan,
+	gmm_logpdf_observed(m, '{6,4,0.5}') = gmm_logpdf(m, '{6,4,0.5}') AS complete_same,
+	gmm_predict_proba_observed(m, '{6,4,0.5}') = gmm_predict_proba(m, '{6,4,0.5}') AS proba_same,
+	gmm_predict_observed(m, '{NULL,4,NULL}') = gmm_predict(m, '{6,4,0.5}') AS same_cluster,
+	abs(gmm_logpdf_observed(m, '{NULL,4,NaN}') - gmm_logpdf(gmm_marginal(m, '{2}'), '{4}')) < 1e-12 AS marginal
+	FROM mi_m;
+SELECT gmm_logpdf_observed(m, '{1,Infinity,NULL}') FROM mi_m;
+SELECT gmm_logpdf_observed(m, '{1,NULL}') FROM mi_m;
+SELECT gmm_predict_proba_observed(m, '{{1,2,3}}') FROM mi_m;
+SELECT gmm_logpdf_observed(m, NULL) IS NULL FROM mi_m;
+-- rows whose observed values make a component's covariance singular (dimension 2
+-- is constant wherever it is observed): an error naming the component
+SELECT gmm_fit(ARRAY[i, CASE WHEN i % 3 = 0 THEN NULL ELSE 5 END, CASE WHEN i % 4 = 0 THEN 'NaN' ELSE i * 0.5 + (i % 3) END],
+	1, '{"missing": "marginalize", "reg_covar": 0}')
+	FROM generate_series(1, 30) i;
+SELECT gmm_em_step(gmm('{1}', '{0,5,0}', '{1,1,1}', 'diag'), ARRAY[i, 5, CASE WHEN i % 4 = 0 THEN 'NaN'::float8 ELSE i END],
+	1, '{"missing": "marginalize"}') IS NOT NULL AS ridge_keeps_it_definite
+	FROM generate_series(1, 30) i;
+DROP TABLE mi, mi_m;
+-- weighted gmm_em_step with the option equals gmm_fit_weighted's iteration
+CREATE TABLE mi2 AS SELECT i, ARRAY[CASE WHEN i % 5 = 0 THEN NULL ELSE (i % 2) * 6 + (i % 7) * 0.3 END,
+	(i % 2) * 4 + (i % 11) * 0.2, CASE WHEN i % 6 = 0 THEN 'NaN' ELSE (i % 13) * 0.1 END]::float8[] AS x,
+	1 + i % 3 AS w FROM generate_series(1, 100) i;
+SELECT gmm_means(gmm_em_step(s.m, x, w, '{"missing": "marginalize"}')) =
+	gmm_means(gmm_fit_weighted(x, w, 2, '{"missing": "marginalize", "seed": 3, "max_iter": 2, "tol": 0}')) AS weighted_em_step_equals_fit
+	FROM mi2, (SELECT gmm_fit_weighted(x, w, 2, '{"missing": "marginalize", "seed": 3, "max_iter": 1, "tol": 0}') m FROM mi2) s;
+-- the statistics of incomplete rows merge: two halves equal the whole
+SELECT abs(gmm_stats_log_likelihood(gmm_stats_merge(a, b)) - gmm_stats_log_likelihood(c)) < 1e-12 AS halves_merge,
+	gmm_stats_n_rows(gmm_stats_merge(a, b)) = gmm_stats_n_rows(c) AS same_rows
+	FROM (SELECT gmm_stats_agg(m, x, 1, '{"missing": "marginalize"}') FILTER (WHERE i % 2 = 0) a,
+	             gmm_stats_agg(m, x, 1, '{"missing": "marginalize"}') FILTER (WHERE i % 2 = 1) b,
+	             gmm_stats_agg(m, x, 1, '{"missing": "marginalize"}') c
+	      FROM mi2, (SELECT gmm_fit(x, 2, '{"missing": "marginalize", "max_iter": 1}') m FROM mi2) s) t;
+DROP TABLE mi2;
