@@ -12,7 +12,10 @@
 #       over the partitioned table;
 #   (b) GROUP BY the partition key runs gmm_fit on each shard (EXPLAIN
 #       VERBOSE shows it in the Remote SQL) and gives the models of the
-#       local table.
+#       local table;
+#   (c) the same for incomplete rows ("missing": "marginalize", column xm
+#       with NULL and NaN elements): per-shard statistics merged equal the
+#       local ones (1e-12), and gmm_train and per-shard gmm_fit agree.
 # Exits 0 only if every check passes; stops the shards and drops the scratch
 # database on exit.  Needs PGBIN (the PostgreSQL bin directory) and the PG*
 # variables of the coordinator; runs the shards as the postgres user.
@@ -111,8 +114,12 @@ CREATE TABLE local_pts AS
 SELECT 1 + (i % 2) AS g, i,
 	   ARRAY[(i / 2 % 2) * 5 + (i % 2) * 2 + sin(i * 1.7), cos(i * 0.3) * 1.5 + (i % 2)]::float8[] AS x
 FROM generate_series(1, 4000) i;
+-- incomplete rows: about 20% of the values missing (NULL or NaN), a few rows entirely
+ALTER TABLE local_pts ADD COLUMN xm float8[];
+UPDATE local_pts SET xm = ARRAY[CASE WHEN i % 5 = 0 THEN NULL ELSE x[1] END,
+	CASE WHEN i % 7 = 3 OR i % 50 = 0 THEN 'NaN' ELSE x[2] END]::float8[];
 
-CREATE TABLE dist (g int, i int, x float8[]) PARTITION BY LIST (g);
+CREATE TABLE dist (g int, i int, x float8[], xm float8[]) PARTITION BY LIST (g);
 CREATE FOREIGN TABLE dist_1 PARTITION OF dist FOR VALUES IN (1)
 	SERVER shard1 OPTIONS (schema_name 'public', table_name 'pts');
 CREATE FOREIGN TABLE dist_2 PARTITION OF dist FOR VALUES IN (2)
@@ -139,9 +146,9 @@ EOF
 
 # the shards' tables, filled through the foreign partitions
 for port in "${SHARD_PORTS[@]}"; do
-	$PSQL -h 127.0.0.1 -p "$port" -d postgres -c "CREATE TABLE pts (g int, i int, x float8[])" || exit 1
+	$PSQL -h 127.0.0.1 -p "$port" -d postgres -c "CREATE TABLE pts (g int, i int, x float8[], xm float8[])" || exit 1
 done
-$COORD -c "INSERT INTO dist SELECT g, i, x FROM local_pts ORDER BY i" || exit 1
+$COORD -c "INSERT INTO dist SELECT g, i, x, xm FROM local_pts ORDER BY i" || exit 1
 
 # true when a query prints "t"
 query_true() {
@@ -183,6 +190,26 @@ check "(b) per-shard gmm_fit equals gmm_fit of the local groups (1e-9)" query_tr
 	SELECT bool_and(close(r.m, l.m, 1e-9)) AND count(*) = 2
 	FROM (SELECT g, gmm_fit(x, 2, '{\"seed\": 1}') m FROM dist GROUP BY g) r
 	JOIN (SELECT g, gmm_fit(x, 2, '{\"seed\": 1}' ORDER BY i) m FROM local_pts GROUP BY g) l USING (g)"
+
+MISS="'{\"missing\": \"marginalize\"}'"
+STATS_MISS="SELECT gmm_stats_merge(s) FROM (SELECT g, gmm_stats_agg('$M'::gmm, xm, 1, $MISS) AS s FROM dist GROUP BY g) q"
+check "(c) incomplete rows: gmm_stats_agg per shard pushed down (Remote SQL)" \
+	remote_sql_count 2 "$STATS_MISS" "gmm_stats_agg\("
+check "(c) incomplete rows: merged remote stats give the local EM step (1e-12)" query_true "
+	SET enable_partitionwise_aggregate = on;
+	SELECT close(gmm_stats_to_model(($STATS_MISS)), (SELECT gmm_em_step(m, xm, 1, $MISS) FROM local_pts, start_model), 1e-12)
+	   AND gmm_stats_n_rows(($STATS_MISS)) = (SELECT count(*) FROM local_pts WHERE NOT (xm[1] IS NULL AND xm[2] = 'NaN'))"
+check "(c) incomplete rows: gmm_em_step over the partitioned table equals local (1e-12)" query_true "
+	SELECT close((SELECT gmm_em_step(m, xm, 1, $MISS) FROM dist, start_model), (SELECT gmm_em_step(m, xm, 1, $MISS) FROM local_pts, start_model), 1e-12)"
+check "(c) incomplete rows: gmm_train over the foreign partitions equals local (1e-9)" query_true "
+	SET enable_partitionwise_aggregate = on;
+	SELECT close(a, b, 1e-9) AND gmm_n_rows_skipped(a) = gmm_n_rows_skipped(b) AND gmm_n_rows_skipped(a) > 0
+	FROM (SELECT gmm_train('dist', 'xm', m, $MISS) a, gmm_train('local_pts', 'xm', m, $MISS) b FROM start_model) s"
+check "(c) incomplete rows: per-shard gmm_fit equals gmm_fit of the local groups (1e-9)" query_true "
+	SET enable_partitionwise_aggregate = on;
+	SELECT bool_and(close(r.m, l.m, 1e-9) AND gmm_n_values_missing(r.m) = gmm_n_values_missing(l.m)) AND count(*) = 2
+	FROM (SELECT g, gmm_fit(xm, 2, '{\"seed\": 1, \"missing\": \"marginalize\"}') m FROM dist GROUP BY g) r
+	JOIN (SELECT g, gmm_fit(xm, 2, '{\"seed\": 1, \"missing\": \"marginalize\"}' ORDER BY i) m FROM local_pts GROUP BY g) l USING (g)"
 
 echo "check_distributed: $passed checks passed, $failed failed"
 [ "$failed" -eq 0 ]
