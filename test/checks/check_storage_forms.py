@@ -143,10 +143,10 @@ def make_table(name, typ, storage, rows, pad=False):
     for i, (x, w) in enumerate(rows):
         if pad:
             cur.execute("INSERT INTO %s VALUES (%%s, %%s::float8[]::%s, %%s, repeat('p', 1500))" % (name, typ),
-                        (i, None if x is None else [float(v) for v in x], w))
+                        (i, None if x is None else [None if v is None else float(v) for v in x], w))
         else:
             cur.execute("INSERT INTO %s VALUES (%%s, %%s::float8[]::%s, %%s)" % (name, typ),
-                        (i, None if x is None else [float(v) for v in x], w))
+                        (i, None if x is None else [None if v is None else float(v) for v in x], w))
 
 
 def storage_of(name, col="x"):
@@ -251,6 +251,7 @@ V.check(model_text("SELECT pg_column_compression(m) FROM models_external WHERE n
 # --------------------------------------------------------------- templates
 FIT_OPTS = '{"covariance_type": "diag", "seed": 3, "max_iter": 4, "tol": 0}'
 TRAIN_OPTS = '{"max_iter": 3, "tol": 0}'
+FIT_OPTS_MISS = '{"covariance_type": "diag", "seed": 3, "max_iter": 4, "tol": 0, "missing": "marginalize"}'
 SCALAR = {  # per-row expressions of the model {m}, the inference model {mi}, point {x} and weight {w}
     "gmm_pdf": "gmm_pdf({m}, {x})",
     "gmm_logpdf": "gmm_logpdf({m}, {x})",
@@ -262,6 +263,10 @@ SCALAR = {  # per-row expressions of the model {m}, the inference model {mi}, po
     "gmm_in_confidence_region": "gmm_in_confidence_region({m}, {x}, 0.999)",
     "gmm_stats_accum": "gmm_stats_accum(NULL::gmm_stats, {m}, {x})",
     "gmm_stats_accum_w": "gmm_stats_accum(NULL::gmm_stats, {m}, {x}, {w})",
+    "gmm_logpdf_observed": "gmm_logpdf_observed({m}, {x})",
+    "gmm_predict_observed": "gmm_predict_observed({m}, {x})",
+    "gmm_predict_proba_observed": "gmm_predict_proba_observed({m}, {x})",
+    "gmm_stats_accum_miss": "gmm_stats_accum(NULL::gmm_stats, {m}, {x}, {w}, %s::jsonb)" % "'{\"missing\": \"marginalize\"}'",
     "gmm_regress": "gmm_regress({mi}, {dims}, {x})",
     "gmm_condition": "gmm_condition({mi}, {dims}, {x})",
 }
@@ -276,9 +281,12 @@ AGG = {
     "gmm_stats_merge": "gmm_stats_merge(gmm_stats_accum(NULL::gmm_stats, {m}, {x}))",
     "gmm_fit": "gmm_fit({x}, 2, '%s' ORDER BY t.id)" % FIT_OPTS,
     "gmm_fit_w": "gmm_fit_weighted({x}, {w}, 2, '%s' ORDER BY t.id)" % FIT_OPTS,
+    "gmm_em_step_miss": "gmm_em_step({m}, {x}, {w}, '{\"missing\": \"marginalize\"}')",
+    "gmm_stats_agg_miss": "gmm_stats_agg({m}, {x}, {w}, '{\"missing\": \"marginalize\"}')",
+    "gmm_fit_miss": "gmm_fit({x}, 2, '%s' ORDER BY t.id)" % FIT_OPTS_MISS,
 }
 AGG["gmm_fit_prior"] = "gmm_fit({x}, 2, '%s' ORDER BY t.id)" % FIT_OPTS.replace('"tol": 0', '"prior": {}')
-AGG_NO_MODEL = ("gmm_fit", "gmm_fit_w", "gmm_fit_prior")
+AGG_NO_MODEL = ("gmm_fit", "gmm_fit_w", "gmm_fit_prior", "gmm_fit_miss")
 DIMS = "(SELECT array_agg(i) FROM generate_series(1, %d) i)" % D
 
 
@@ -400,6 +408,35 @@ for mname in ("diag", "comp", "full"):
                          q(e, pt, mexpr, miexpr, mjoin), mrefs[name])
             case("model %s via %s: gmm_train" % (mname, fname),
                  q_train("rand_ref", mexpr, mjoin), mrefs["train"])
+
+# --------------------------------------------------------------- 2a. points with holes ("missing")
+# points with NULL and NaN elements stored inline (reference), out of line and compressed: the
+# functions of incomplete rows give the same answers (parallel aggregates to 1e-9)
+holes = []
+for i, (x, w) in enumerate(rows_rand):
+    y = [None if (t * 7 + i) % 9 == 0 else (float("nan") if (t * 5 + i) % 11 == 0 else float(v))
+         for t, v in enumerate(x)]
+    holes.append((y, w))
+holes.append(([None] * D, 1.0))      # every element missing: skipped
+make_table("holes_ref", "float8[]", "PLAIN", holes)
+make_table("holes_external", "float8[]", "EXTERNAL", holes)
+make_table("holes_extended", "float8[]", "EXTENDED", [(x, w) for x, w in zip([h[0] for h in holes], [h[1] for h in holes])])
+HOLE_FUNCS = [n for n in SCALAR if "observed" in n or n.endswith("_miss")]
+HOLE_AGGS = [n for n in AGG if n.endswith("_miss")]
+for name in HOLE_FUNCS + HOLE_AGGS:
+    e = SCALAR.get(name) or AGG[name]
+    q = q_scalar if name in SCALAR else q_agg
+    href = run(q(e, "holes_ref", base_m, lit(MI)))
+    V.check(href is not None and not href.startswith("ERROR") and href != "CRASH",
+            "reference with holes %s: %s" % (name, href and href[:200]))
+    for t in ("holes_external", "holes_extended"):
+        for par in (False, True):
+            case("points with holes %s%s: %s" % (t, " parallel" if par else "", name),
+                 q(e, t, lit(M["diag"]), lit(MI)), href, not par or name in AGG_NO_MODEL,
+                 PARALLEL if par else ())
+case("gmm_train with holes, out of line",
+     "SELECT gmm_train('%s.holes_external', 'x', 2, '%s')::text" % (S, FIT_OPTS_MISS),
+     run("SELECT gmm_fit(x, 2, '%s' ORDER BY id)::text FROM holes_ref" % FIT_OPTS_MISS))
 
 # --------------------------------------------------------------- 2b. functions of the model alone
 # accessors, sampling (with and without a confidence region), marginals,
