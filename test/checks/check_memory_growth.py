@@ -7,7 +7,9 @@ For tables of 200k and 800k rows of d = 8 points, each of
   SELECT sum(gmm_logpdf(m, x)) FROM table, SELECT gmm_score(m, x) FROM table,
   gmm_train with a prior (variational), SELECT gmm_vb_step(m, x) FROM table,
   gmm_fit with gmm.fit_memory_limit = 8MB (both tables spill; float8, and
-  float4 storage with k-means initialisation)
+  float4 storage with k-means initialisation),
+  and for incomplete rows gmm_em_step(m, x, 1, '{"missing": "marginalize"}'),
+  gmm_train with that option and sum(gmm_logpdf_observed(m, x))
 runs in a fresh connection (serial plans, so the backend does all the work)
 while a thread samples the backend's /proc/<pid>/status every 10 ms.  The
 peak private memory (RssAnon, so that shared buffers touched by the scan do
@@ -31,6 +33,8 @@ V = Verdict("check_memory_growth")
 watch = LogWatch()
 MODEL = ("gmm('{0.3,0.3,0.4}', (SELECT array_agg(c * 3 + 0.5) FROM generate_series(0, 2) c, "
          "generate_series(1, 8) j), array_fill(1::float8, ARRAY[3, 8]), 'diag')")
+HOLES = "CASE WHEN x[1] > x[2] THEN x[1:7] || 'NaN'::float8 WHEN x[3] > x[4] THEN NULL::float8 || x[2:8] ELSE x END"
+MISS = "'{\"missing\": \"marginalize\"}'"
 STATEMENTS = {
     "gmm_train k": "SELECT gmm_train('%s.t{n}', 'x', 3, '{\"covariance_type\": \"diag\", \"max_iter\": 3, "
                    "\"tol\": 0, \"seed\": 1}') IS NULL" % S,
@@ -46,6 +50,12 @@ STATEMENTS = {
     "gmm_fit spill4": "SET gmm.fit_memory_limit = '8MB'; SELECT gmm_fit(x, 3, '{\"init\": \"kmeans\", "
                       "\"max_iter\": 3, \"tol\": 0, \"seed\": 1, \"storage\": \"float4\"}') IS NULL "
                       "FROM %s.t{n}" % S,
+    # incomplete rows ("missing": "marginalize"): about half the rows lose a value
+    "gmm_em_step missing": "SELECT gmm_em_step(%s, %s, 1, %s) IS NULL FROM %s.t{n}" % (MODEL, HOLES, MISS, S),
+    "gmm_train missing": "SELECT gmm_train('SELECT %s AS x FROM %s.t{n}', 'x', 3, '{\"covariance_type\": "
+                         "\"diag\", \"max_iter\": 2, \"tol\": 0, \"seed\": 1, \"missing\": \"marginalize\"}') IS NULL"
+                         % (HOLES.replace("'", "''"), S),
+    "gmm_logpdf_observed": "SELECT sum(gmm_logpdf_observed(%s, %s)) IS NULL FROM %s.t{n}" % (MODEL, HOLES, S),
 }
 
 

@@ -75,6 +75,12 @@ def setup_session():
     cur.execute("CREATE TEMP TABLE fz_pts (x float8[], w float8)")
     cur.execute("INSERT INTO fz_pts SELECT ARRAY[(i % 3) * 4 + sin(i), (i % 3) * -2 + cos(i * 1.7)], 1 + (i % 4) "
                 "FROM generate_series(1, 40) i")
+    # incomplete rows, for "missing": "marginalize"
+    cur.execute("CREATE TEMP TABLE fz_holes (x float8[], w float8)")
+    cur.execute("INSERT INTO fz_holes SELECT ARRAY[CASE WHEN i % 5 = 0 THEN NULL ELSE x[1] END, "
+                "CASE WHEN i % 7 = 0 THEN 'NaN' ELSE x[2] END], w "
+                "FROM (SELECT row_number() OVER () i, x, w FROM fz_pts) r "
+                "UNION ALL SELECT '{NULL,NaN}', 1")
     cur.execute("SELECT pg_backend_pid()")
     running["pid"] = cur.fetchone()[0]
 
@@ -156,6 +162,8 @@ MODEL_SQL = [
     "(SELECT gmm_fit(x, 3, '{\"prior\": {\"weight_concentration\": 0.1}, \"seed\": 4}') FROM fz_pts)",
     "(SELECT gmm_fit(x, 2, '{\"covariance_type\": \"tied\", \"prior\": {\"type\": \"dirichlet_distribution\"}}')"
     " FROM fz_pts)",
+    # a fit on incomplete rows carries the observed-data section
+    "(SELECT gmm_fit(x, 2, '{\"missing\": \"marginalize\", \"seed\": 4}') FROM fz_holes)",
 ]
 models = [q("SELECT (%s)::text, (%s)::jsonb::text, gmm_send(%s)" % (s, s, s))[0] for s in MODEL_SQL]
 stats = [q("SELECT s::text, s::jsonb::text, gmm_stats_send(s) FROM (SELECT gmm_stats_agg(%s, x%s) s FROM fz_pts) a"
@@ -182,6 +190,8 @@ SEEDS = {
         '"degrees_of_freedom": 3, "covariance": [1, 2]}, "max_iter": 5}',
         '{"covariance_type": "full", "prior": {"covariance": [[1, 0.2], [0.2, 1]], "mean": [0, 0]}}',
         '{"storage": "float4", "init": "kmeans", "seed": 2}',
+        '{"missing": "marginalize", "covariance_type": "full", "seed": 2}',
+        '{"missing": "error", "k_max": 2}',
     ],
 }
 INTERESTING_NUMS = ["0", "-0", "-0.0", "1", "-1", "2", "3", "1e308", "-1e308", "1e309", "1.7976931348623157e308",
@@ -192,6 +202,7 @@ INTERESTING_NUMS = ["0", "-0", "-0.0", "1", "-1", "2", "3", "1e308", "-1e308", "
 INTERESTING_TOK = ['{', '}', '[', ']', ',', ':', '"', '\\', 'null', 'true', 'false', '""', '[]', '{}', '[[', ']]',
                    '"full"', '"diag"', '"spherical"', '"tied"', '"weights"', '"means"', '"covariances"',
                    '"dimension"', '"n_components"', '"covariance_type"', '"storage"', '"float4"', '"model"', '"n_rows"', '"sum_weights"',
+                   '"missing"', '"marginalize"', '"n_rows_used"', '"n_rows_skipped"', '"n_values_missing"',
                    '\\u0000', '\u00e9', ' ', '\n', '[' * 50, ']' * 50, '{"a":' * 20]
 
 
@@ -283,6 +294,18 @@ LATERAL (SELECT array_fill(0::float8, ARRAY[gmm_dimension(m)]) p
 """
 
 
+# points with one element missing (NULL, or NaN), scored by their observed dimensions
+OBSERVED_SQL = """
+SELECT p, gmm_logpdf_observed(m, p), gmm_predict_proba_observed(m, p), gmm_predict_observed(m, p), gmm_n_components(m)
+FROM (SELECT m FROM fz_gmm LIMIT 1) s,
+LATERAL (SELECT array_fill(0::float8, ARRAY[gmm_dimension(m)]) p
+         UNION ALL SELECT array_fill(3.5::float8, ARRAY[gmm_dimension(m)])) pts0,
+LATERAL (SELECT CASE WHEN gmm_dimension(m) > 1 THEN p[1:gmm_dimension(m) - 1] || NULL::float8
+                     ELSE p END AS p
+         UNION ALL SELECT 'NaN'::float8 || p[2:]) pts
+"""
+
+
 def check_model(path, inp):
     """The model in fz_gmm behaves: round trips and finite scores."""
     r = q("SELECT m::text, (m::text)::gmm = m, ((m::text)::gmm)::text = m::text, (m::jsonb)::gmm = m, "
@@ -321,6 +344,21 @@ def check_model(path, inp):
         raise
     except psycopg2.Error:
         pass
+    try:
+        orows = q(OBSERVED_SQL)
+    except Lost:
+        raise
+    except psycopg2.Error as e:
+        if "canceling statement" in str(e):
+            counts["timeouts"] += 1
+        orows = []
+    for p, lp, proba, pred, k in orows:
+        if lp is not None and lp != lp:
+            problem("misbehaving", path, "gmm_logpdf_observed is NaN at %s" % (p[:6],), inp)
+        if proba is None or any(v != v for v in proba) or abs(sum(proba) - 1.0) > 1e-9:
+            problem("misbehaving", path, "gmm_predict_proba_observed at %s is %s" % (p[:6], (proba or [])[:6]), inp)
+        if pred is None or not 1 <= pred <= k:
+            problem("misbehaving", path, "gmm_predict_observed at %s is %r (k = %d)" % (p[:6], pred, k), inp)
     for p, lp, proba, pred, k in rows:
         if lp is not None and lp != lp:
             problem("misbehaving", path, "gmm_logpdf is NaN at the finite point %s" % (p[:6],), inp)
@@ -398,7 +436,7 @@ def one(path):
             q("TRUNCATE fz_stats")
             q("COPY fz_stats FROM STDIN (FORMAT binary)", copy_data=copy_binary([inp]))
         elif path == "options":
-            which = rnd.randrange(5)
+            which = rnd.randrange(7)
             q("TRUNCATE fz_gmm")
             if which == 4:
                 # past gmm.fit_memory_limit: the rows spill to a temporary file
@@ -415,12 +453,17 @@ def one(path):
                 q("INSERT INTO fz_gmm SELECT gmm_fit_weighted(x, w, 2, %s::jsonb) FROM fz_pts", (inp,))
             elif which == 2:
                 q("INSERT INTO fz_gmm SELECT gmm_train('fz_pts', 'x', 2, %s::jsonb)", (inp,))
-            elif which == 4:
+            elif which == 3:
                 q("INSERT INTO fz_gmm SELECT gmm_vb_update(gmm_stats_agg("
                   "gmm('{0.5,0.5}', '{0,0, 4,-2}', '{1,1, 1,1}', 'diag'), x), %s::jsonb) FROM fz_pts", (inp,))
-            else:
+            elif which == 6:
                 q("INSERT INTO fz_gmm SELECT gmm_stats_to_model(gmm_stats_agg("
                   "gmm('{0.5,0.5}', '{0,0, 4,-2}', '{1,1, 1,1}', 'diag'), x), %s::jsonb) FROM fz_pts", (inp,))
+            elif which == 4:
+                q("INSERT INTO fz_gmm SELECT gmm_fit(x, 2, %s::jsonb) FROM fz_holes", (inp,))
+            elif which == 5:
+                q("INSERT INTO fz_gmm SELECT gmm_em_step(gmm('{0.5,0.5}', '{0,0, 4,-2}', '{1,1, 1,1}', 'diag'), "
+                  "x, w, %s::jsonb) FROM fz_holes", (inp,))
             if not q("SELECT count(*) FROM fz_gmm WHERE m IS NOT NULL")[0][0]:
                 counts["accepted"] += 1
                 return
