@@ -20,6 +20,7 @@
 
 #include "kernel/estep.h"
 #include "kernel/mstep.h"
+#include "observed.h"
 #include "options.h"
 #include "score_cache.h"
 #include "stats_type.h"
@@ -58,6 +59,7 @@ typedef struct EmStepCache
 	Size		cap_size;		/* VARSIZE of a state with cap rows of room */
 	int			cap;
 	struct varlena *arr;		/* a short point array, unpacked */
+	void	   *miss;			/* stats_missing.c's, for incomplete rows */
 } EmStepCache;
 
 /* room in EmStepCache.arr: any short varlena with a 4-byte header */
@@ -106,9 +108,17 @@ emstep_cache(GmmPrepared *p, FunctionCallInfo fcinfo)
 		c->cap_size = c->base;
 		c->cap = 0;
 		c->arr = MemoryContextAlloc(p->cxt, EMSTEP_ARR_SIZE);
+		c->miss = NULL;
 		p->extra = c;
 	}
 	return c;
+}
+
+/* A pointer that stats_missing.c keeps with prepared model p (in p->cxt) */
+void	  **
+gmm_stats_miss_slot(GmmPrepared *p)
+{
+	return &emstep_cache(p)->miss;
 }
 
 /* Error for a row whose model differs from the one the group started with */
@@ -229,6 +239,22 @@ make_room(GmmStats *s, const GmmPrepared *p, EmStepCache *c)
 	return s;
 }
 
+/*
+ * Set by stats_missing.c around its call of gmm_stats_accum for a row of
+ * "missing": "marginalize" (with at least one observed element): NULL and
+ * NaN elements are then missing values (NaN), and a state holding pending
+ * rows with missing values is flagged GMM_STATS_FLAG_HOLES, so that
+ * gmm_stats_flush puts them through the E-step of kernel/missing.c
+ */
+bool		gmm_stats_accum_marginalize = false;
+
+/* Read an incomplete point into out: GMM_STATS_FLAG_HOLES if a value is missing, else 0 */
+static int
+read_incomplete(FunctionCallInfo fcinfo, EmStepCache *c, int d, double *out)
+{
+	return gmm_point_read_missing(point_arg(fcinfo, 2, c), d, out) > 0 ? GMM_STATS_FLAG_HOLES : 0;
+}
+
 PG_FUNCTION_INFO_V1(gmm_stats_accum);
 /*
  * Transition function of gmm_em_step and gmm_stats_agg:
@@ -293,7 +319,9 @@ gmm_stats_accum(PG_FUNCTION_ARGS)
 		i = s->n_pending;
 		X = (double *) ((char *) s + c->base);
 		Assert(X == GMM_STATS_PENDING_X(s));
-		if (!read_short_point(PG_GETARG_DATUM(2), p->d, X + (Size) i * p->d))
+		if (unlikely(gmm_stats_accum_marginalize))
+			s->flags |= read_incomplete(fcinfo, c, p->d, X + (Size) i * p->d);
+		else if (!read_short_point(PG_GETARG_DATUM(2), p->d, X + (Size) i * p->d))
 			gmm_point_read(point_arg(fcinfo, 2, c), p->d, X + (Size) i * p->d);
 		X[(Size) state_capacity(c, s) * p->d + i] = w;	/* the weights */
 		if (w != 1.0)
@@ -304,9 +332,16 @@ gmm_stats_accum(PG_FUNCTION_ARGS)
 	{
 		GmmSuff		view;
 
-		gmm_point_read(point_arg(fcinfo, 2, c), p->d, c->x);
 		gmm_stats_view(s, &view);
-		gmm_estep_accum(p, c->x, PG_NARGS() > 3 ? &w : NULL, 1, &view);
+		if (unlikely(gmm_stats_accum_marginalize) && read_incomplete(fcinfo, c, p->d, c->x))
+			gmm_estep_missing(gmm_stats_miss_cache(p), c->x, PG_NARGS() > 3 ? &w : NULL, 1,
+							  &view, NULL);
+		else
+		{
+			if (!gmm_stats_accum_marginalize)
+				gmm_point_read(point_arg(fcinfo, 2, c), p->d, c->x);
+			gmm_estep_accum(p, c->x, PG_NARGS() > 3 ? &w : NULL, 1, &view);
+		}
 		s->sum_w = view.sum_w;
 		s->sum_ll = view.sum_ll;
 		gmm_stats_add_rows(s, 1);

@@ -29,24 +29,12 @@ extern Datum gmm_stats_accum(PG_FUNCTION_ARGS);
 static Jsonb *last_options = NULL;
 static int	last_missing = GMM_MISSING_ERROR;
 
-/* The per-pattern cache of a prepared model, and the model's fingerprint */
+/* The per-pattern cache of a prepared model and a point buffer */
 typedef struct MissStep
 {
-	const GmmPrepared *p;
 	GmmMissCache *cache;
-	uint64		fingerprint;
 	double	   *x;
 } MissStep;
-
-static MissStep *last_step = NULL;
-
-/* Forget last_step when its memory goes (with the prepared model) */
-static void
-forget_step(void *arg)
-{
-	if (last_step == arg)
-		last_step = NULL;
-}
 
 /* "missing" of the options (checking all of them, once per distinct value) */
 static int
@@ -67,27 +55,20 @@ options_missing(Jsonb *jb, const char *caller)
 	return last_missing;
 }
 
-/* The MissStep of prepared model p, built in a child of its context */
+/* The MissStep of prepared model p, kept with it (in its context) */
 static MissStep *
 miss_step(const GmmPrepared *p)
 {
-	MemoryContext cxt;
-	MissStep   *ms;
-	MemoryContextCallback *cb;
+	void	  **slot = gmm_stats_miss_slot((GmmPrepared *) p);
+	MissStep   *ms = (MissStep *) *slot;
 
-	if (last_step != NULL && last_step->p == p)
-		return last_step;
-	cxt = AllocSetContextCreate(p->cxt, "gmm_em_step missing", ALLOCSET_SMALL_SIZES);
-	ms = MemoryContextAlloc(cxt, sizeof(MissStep));
-	ms->p = p;
-	ms->cache = gmm_miss_cache_create(p, cxt);
-	ms->fingerprint = gmm_stats_fingerprint(p->model);
-	ms->x = MemoryContextAlloc(cxt, sizeof(double) * p->d);
-	cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
-	cb->func = forget_step;
-	cb->arg = ms;
-	MemoryContextRegisterResetCallback(cxt, cb);
-	last_step = ms;
+	if (ms == NULL)
+	{
+		ms = MemoryContextAlloc(p->cxt, sizeof(MissStep));
+		ms->cache = gmm_miss_cache_create(p, p->cxt);
+		ms->x = MemoryContextAlloc(p->cxt, sizeof(double) * p->d);
+		*slot = ms;
+	}
 	return ms;
 }
 
@@ -114,71 +95,53 @@ plain_accum(FunctionCallInfo fcinfo)
 	return result;
 }
 
+/* The per-pattern cache for prepared model p (kernel/missing.h) */
+GmmMissCache *
+gmm_stats_miss_cache(const GmmPrepared *p)
+{
+	return miss_step(p)->cache;
+}
+
 /*
- * Transition function: (state, m, x, options) or (state, m, x, weight,
- * options)
+ * Transition function: (state, m, x, weight, options).  With "missing":
+ * "marginalize", a row with every element missing, or of weight 0, is
+ * skipped; any other row goes to gmm_stats_accum, told that NULL and NaN
+ * elements are missing values (an incomplete row waits in the state's
+ * buffer like a complete one, and the block goes through the E-step of
+ * kernel/missing.c).
  */
 static Datum
 accum_options(FunctionCallInfo fcinfo, bool weighted)
 {
 	int			oarg = weighted ? 4 : 3;
-	GmmStats   *s = PG_ARGISNULL(0) ? NULL : (GmmStats *) PG_GETARG_POINTER(0);
 	GmmPrepared *p;
 	MissStep   *ms;
-	double		w = 1.0;
-	int			nmiss;
-	bool		in_agg;
-	GmmSuff		view;
+	Datum		result;
 
 	if (PG_ARGISNULL(oarg) ||
 		options_missing(PG_GETARG_JSONB_P(oarg), "gmm_em_step") != GMM_MISSING_MARGINALIZE ||
 		PG_ARGISNULL(1) || PG_ARGISNULL(2) || (weighted && PG_ARGISNULL(3)))
-	{
-		/* the ordinary transition, without the options argument */
 		return plain_accum(fcinfo);
-	}
 	p = gmm_prepared_from_arg(fcinfo, 1);
 	ms = miss_step(p);
-	nmiss = gmm_point_read_missing(PG_GETARG_ARRAYTYPE_P(2), p->d, ms->x);
-	if (weighted)
+	if (gmm_point_read_missing(PG_GETARG_ARRAYTYPE_P(2), p->d, ms->x) == p->d)
 	{
-		w = PG_GETARG_FLOAT8(3);
-		gmm_check_row_weight(w, NULL, 0);
-	}
-	if (nmiss == 0 || nmiss == p->d || w == 0.0)
-	{
-		if (nmiss == 0)
-			return plain_accum(fcinfo);
-		if (s == NULL)
+		/* every element missing: skipped, like a NULL row */
+		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(s);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-
-	in_agg = AggCheckCallContext(fcinfo, NULL) != 0;
-	if (!in_agg && s != NULL)
+	gmm_stats_accum_marginalize = true;
+	PG_TRY();
 	{
-		/* called as a plain function: never scribble on the argument */
-		GmmStats   *arg = DatumGetGmmStatsP(PG_GETARG_DATUM(0));
-
-		s = gmm_stats_settled(arg);
-		if (s == arg)
-			s = gmm_stats_copy(arg);
+		result = plain_accum(fcinfo);
 	}
-	if (s == NULL)
-		s = gmm_stats_alloc(p->model, ms->fingerprint);
-	else if (s->fingerprint != ms->fingerprint || s->k != p->k || s->d != p->d ||
-			 s->cov_type != p->cov_type)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("model argument changed within one group"),
-				 errhint("Pass the same model to every row of a group, e.g. as a constant or a query parameter.")));
-	gmm_stats_view(s, &view);
-	gmm_estep_missing(ms->cache, ms->x, weighted ? &w : NULL, 1, &view, NULL);
-	s->sum_w = view.sum_w;
-	s->sum_ll = view.sum_ll;
-	gmm_stats_add_rows(s, 1);
-	gmm_stats_check_range(s);
-	PG_RETURN_POINTER(s);
+	PG_FINALLY();
+	{
+		gmm_stats_accum_marginalize = false;
+	}
+	PG_END_TRY();
+	return result;
 }
 
 PG_FUNCTION_INFO_V1(gmm_stats_accum_weighted_options);

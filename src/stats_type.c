@@ -166,9 +166,14 @@ gmm_stats_flush(GmmStats *dst, const GmmStats *src, const GmmPrepared *p)
 	if (n == 0)
 		return;
 	gmm_stats_view(dst, &view);
-	gmm_estep_accum(p, GMM_STATS_PENDING_X(src),
-					(src->flags & GMM_STATS_FLAG_WEIGHTED) ? GMM_STATS_PENDING_W(src) : NULL,
-					n, &view);
+	if (src->flags & GMM_STATS_FLAG_HOLES)
+		gmm_estep_missing(gmm_stats_miss_cache(p), GMM_STATS_PENDING_X(src),
+						  (src->flags & GMM_STATS_FLAG_WEIGHTED) ? GMM_STATS_PENDING_W(src) : NULL,
+						  n, &view, NULL);
+	else
+		gmm_estep_accum(p, GMM_STATS_PENDING_X(src),
+						(src->flags & GMM_STATS_FLAG_WEIGHTED) ? GMM_STATS_PENDING_W(src) : NULL,
+						n, &view);
 	dst->sum_w = view.sum_w;
 	dst->sum_ll = view.sum_ll;
 	gmm_stats_add_rows(dst, n);
@@ -176,7 +181,7 @@ gmm_stats_flush(GmmStats *dst, const GmmStats *src, const GmmPrepared *p)
 	if (dst == src)
 	{
 		dst->n_pending = 0;
-		dst->flags &= ~GMM_STATS_FLAG_WEIGHTED;
+		dst->flags &= ~(GMM_STATS_FLAG_WEIGHTED | GMM_STATS_FLAG_HOLES);
 	}
 }
 

@@ -30,6 +30,7 @@
 
 #include "gmm.h"
 #include "kernel/suff.h"
+#include "kernel/missing.h"
 
 #define GMM_STATS_FORMAT_VERSION	1
 
@@ -59,6 +60,7 @@ typedef struct GmmStats
 /* flags */
 #define GMM_STATS_FLAG_PENDING	0x0001	/* room for pending rows follows */
 #define GMM_STATS_FLAG_WEIGHTED 0x0002	/* a pending row has a weight != 1 */
+#define GMM_STATS_FLAG_HOLES	0x0004	/* a pending row has missing values (NaN) */
 
 #define GMM_STATS_HEADER_SIZE	offsetof(GmmStats, data)
 #define GMM_STATS_MODEL(s)		((Gmm *) (s)->data)
@@ -91,5 +93,13 @@ extern GmmStats *gmm_stats_settled(GmmStats *s);
 extern void gmm_stats_merge_into(GmmStats *a, const GmmStats *b);
 extern void gmm_stats_add_rows(GmmStats *s, int64 n);
 extern void gmm_stats_check_range(const GmmStats *s);
+
+/* stats_agg.c: "missing": "marginalize" for the current row (stats_missing.c) */
+extern bool gmm_stats_accum_marginalize;
+/* stats_agg.c: a pointer kept with prepared model p, for stats_missing.c */
+extern void **gmm_stats_miss_slot(GmmPrepared *p);
+
+/* stats_missing.c: the per-pattern cache of kernel/missing.c for prepared model p */
+extern GmmMissCache *gmm_stats_miss_cache(const GmmPrepared *p);
 
 #endif							/* GMM_STATS_TYPE_H */

@@ -30,54 +30,7 @@
 #include "kernel/estep.h"
 #include "kernel/linalg.h"
 #include "kernel/missing.h"
-
-/* rows gathered per call of the complete-row E-step */
-#define MISS_CHUNK			256
-/* patterns kept at most, and the bytes their factors may take */
-#define MISS_MAX_PATTERNS	1024
-#define MISS_MAX_BYTES		((Size) 64 * 1024 * 1024)
-#define MISS_SLOTS			(2 * MISS_MAX_PATTERNS)
-
-/* the factors of one missingness pattern (full and tied models) */
-typedef struct MissPattern
-{
-	uint32		hash;
-	int			no;				/* observed dimensions */
-	int			nm;				/* missing dimensions */
-	int			bad;			/* 1-based component whose S_oo is not PD, or 0 */
-	int			bad_minor;
-	char	   *mask;			/* d bytes, 1 = observed */
-	int		   *obs;			/* no dimensions, increasing */
-	int		   *mis;			/* nm dimensions, increasing */
-	double	   *log_norm;		/* k */
-	double	   *L;				/* nmat x no x no */
-	double	   *Y;				/* nmat x no x nm */
-	double	   *C;				/* nmat x nm x nm */
-} MissPattern;
-
-struct GmmMissCache
-{
-	const GmmPrepared *p;
-	const Gmm  *m;
-	int			k,
-				d,
-				cov_type;
-	int			nmat;			/* factors per pattern: k (full), 1 (tied) */
-	MemoryContext cxt;			/* the cache itself */
-	MemoryContext pat_cxt;		/* the patterns, reset when the table is full */
-	MissPattern **slots;		/* MISS_SLOTS, open addressing */
-	int			n_patterns;
-	Size		bytes;
-	double	   *logvar;			/* diag/spherical: k x d log variances */
-	double	   *var;			/* diag/spherical: k x d variances */
-	char	   *mask;			/* d */
-	double	   *diff;			/* d */
-	double	   *dxo;			/* d */
-	double	   *z;				/* k x d */
-	double	   *lp;				/* k */
-	double	   *gx;				/* MISS_CHUNK x d: complete rows gathered */
-	double	   *gw;				/* MISS_CHUNK */
-};
+#include "kernel/missing_int.h"
 
 /* A cache for prepared model p */
 GmmMissCache *
@@ -105,6 +58,10 @@ gmm_miss_cache_create(const GmmPrepared *p, MemoryContext cxt)
 	c->lp = palloc(sizeof(double) * k);
 	c->gx = palloc(mul_size(sizeof(double), mul_size(MISS_CHUNK, d)));
 	c->gw = palloc(sizeof(double) * MISS_CHUNK);
+	c->pend_cap = (int) Max(16, Min((Size) MISS_PEND_MAX,
+									MISS_PEND_DOUBLES / ((Size) k + 3 * (Size) d + 1)));
+	c->pend_row = palloc(sizeof(int) * c->pend_cap);
+	c->pend_pt = palloc(sizeof(MissPattern *) * c->pend_cap);
 	if (p->cov_type == GMM_COV_DIAG || p->cov_type == GMM_COV_SPHERICAL)
 	{
 		const double *cov = GMM_COVS(c->m);
@@ -169,6 +126,7 @@ build_pattern(GmmMissCache *c, uint32 hash)
 	Size		dd = (Size) d * d;
 
 	pt->hash = hash;
+	pt->id = c->next_id++;
 	pt->mask = palloc(d);
 	memcpy(pt->mask, c->mask, d);
 	pt->obs = palloc(sizeof(int) * d);
@@ -194,6 +152,12 @@ build_pattern(GmmMissCache *c, uint32 hash)
 		if (minor != 0)
 			pt->bad = t + 1, pt->bad_minor = minor;
 	}
+	pt->rdiag = palloc(mul_size(sizeof(double), mul_size(nmat, pt->no)));
+	if (pt->bad == 0)
+		for (int t = 0; t < nmat; t++)
+			for (int a = 0; a < pt->no; a++)
+				pt->rdiag[(Size) t * pt->no + a] =
+					1.0 / pt->L[(Size) t * pt->no * pt->no + (Size) a * pt->no + a];
 	if (pt->bad == 0)
 		for (int j = 0; j < k; j++)
 		{
@@ -205,38 +169,6 @@ build_pattern(GmmMissCache *c, uint32 hash)
 	MemoryContextSwitchTo(old);
 	c->bytes += sizeof(double) * nmat * ((Size) pt->no * pt->no + (Size) pt->no * pt->nm +
 										 (Size) pt->nm * pt->nm) + 2 * sizeof(int) * d + d;
-	return pt;
-}
-
-/* The pattern of c->mask: from the table, or built (and stored) */
-static MissPattern *
-lookup_pattern(GmmMissCache *c)
-{
-	uint32		h = hash_bytes((const unsigned char *) c->mask, c->d);
-	uint32		slot = h & (MISS_SLOTS - 1);
-	MissPattern *pt;
-
-	for (;;)
-	{
-		pt = c->slots[slot];
-		if (pt == NULL)
-			break;
-		if (pt->hash == h && memcmp(pt->mask, c->mask, c->d) == 0)
-			return pt;
-		slot = (slot + 1) & (MISS_SLOTS - 1);
-	}
-	if (c->n_patterns >= MISS_MAX_PATTERNS || c->bytes > MISS_MAX_BYTES)
-	{
-		/* full: start again */
-		MemoryContextReset(c->pat_cxt);
-		memset(c->slots, 0, sizeof(MissPattern *) * MISS_SLOTS);
-		c->n_patterns = 0;
-		c->bytes = 0;
-		slot = h & (MISS_SLOTS - 1);
-	}
-	pt = build_pattern(c, h);
-	c->slots[slot] = pt;
-	c->n_patterns++;
 	return pt;
 }
 
@@ -256,6 +188,52 @@ singular_block_error(const GmmMissCache *c, const MissPattern *pt)
 					c->cov_type == GMM_COV_TIED ? 1 : pt->bad, buf.data),
 			 errdetail("Its leading minor of order %d is not positive definite.", pt->bad_minor),
 			 errhint("Increase \"reg_covar\", or use a covariance_type with fewer parameters such as \"diag\".")));
+}
+
+/* Is the pattern table full (to be emptied before the next lookup)? */
+bool
+gmm_miss_patterns_full(const GmmMissCache *c)
+{
+	return c->n_patterns >= MISS_MAX_PATTERNS || c->bytes > MISS_MAX_BYTES;
+}
+
+/* Empty the pattern table (every MissPattern pointer becomes invalid) */
+void
+gmm_miss_patterns_reset(GmmMissCache *c)
+{
+	MemoryContextReset(c->pat_cxt);
+	memset(c->slots, 0, sizeof(MissPattern *) * MISS_SLOTS);
+	c->n_patterns = 0;
+	c->bytes = 0;
+}
+
+/*
+ * The pattern of c->mask: from the table, or built and stored (the caller
+ * empties a full table first); errors out when a component's block is not
+ * positive definite
+ */
+MissPattern *
+gmm_miss_pattern(GmmMissCache *c)
+{
+	uint32		h = hash_bytes((const unsigned char *) c->mask, c->d);
+	uint32		slot = h & (MISS_SLOTS - 1);
+	MissPattern *pt;
+
+	for (;;)
+	{
+		pt = c->slots[slot];
+		if (pt == NULL)
+			break;
+		if (pt->hash == h && memcmp(pt->mask, c->mask, c->d) == 0)
+			return pt;
+		slot = (slot + 1) & (MISS_SLOTS - 1);
+	}
+	pt = build_pattern(c, h);
+	c->slots[slot] = pt;
+	c->n_patterns++;
+	if (pt->bad)
+		singular_block_error(c, pt);
+	return pt;
 }
 
 /*
@@ -297,9 +275,9 @@ observed_lp(GmmMissCache *c, const double *x)
 		}
 		return NULL;
 	}
-	pt = lookup_pattern(c);
-	if (pt->bad)
-		singular_block_error(c, pt);
+	if (gmm_miss_patterns_full(c))
+		gmm_miss_patterns_reset(c);
+	pt = gmm_miss_pattern(c);
 	for (int j = 0; j < k; j++)
 	{
 		const double *mj = mu + (Size) j * d;
@@ -366,15 +344,33 @@ accum_incomplete(GmmMissCache *c, const double *x, double wr, GmmSuff *s)
 	Size		s2n = gmm_s2_count(c->cov_type, d);
 	const double *mu = GMM_MEANS(c->m);
 	MissPattern *pt = observed_lp(c, x);
-	double		ll = gmm_logsumexp(c->lp, k);
+	double	   *e = c->lp;
+	double		mx = -INFINITY,
+				sum = 0.0,
+				ll,
+				scale;
 
-	s->sum_w += wr;
-	s->sum_ll += wr * ll;
-	if (isinf(ll))
+	/* log-sum-exp, keeping e_j = exp(lp_j - max) for the responsibilities */
+	for (int j = 0; j < k; j++)
+		mx = Max(mx, e[j]);
+	if (isinf(mx))
+	{
+		s->sum_w += wr;
+		s->sum_ll += wr * mx;
 		return;					/* no component gives the row a density */
+	}
 	for (int j = 0; j < k; j++)
 	{
-		double		g = wr * exp(c->lp[j] - ll);
+		e[j] = exp(e[j] - mx);
+		sum += e[j];
+	}
+	ll = mx + log(sum);
+	s->sum_w += wr;
+	s->sum_ll += wr * ll;
+	scale = wr / sum;
+	for (int j = 0; j < k; j++)
+	{
+		double		g = e[j] * scale;
 		const double *mj = mu + (Size) j * d;
 		double	   *s1 = s->s1 + (Size) j * d;
 		double	   *s2 = s->s2 + (Size) j * s2n;
@@ -437,6 +433,7 @@ gmm_estep_missing(GmmMissCache *c, const double *X, const double *w, int n,
 	int			d = c->d;
 	int			ng = 0;
 	bool		gw_used = false;
+	bool		grouped = (c->cov_type == GMM_COV_FULL || c->cov_type == GMM_COV_TIED);
 
 	for (int r = 0; r < n; r++)
 	{
@@ -460,9 +457,23 @@ gmm_estep_missing(GmmMissCache *c, const double *X, const double *w, int n,
 			cnt->rows_used += 1.0;
 			cnt->values_missing += d - no;
 		}
-		if (no < d)
+		if (no < d && !grouped)
 		{
 			accum_incomplete(c, x, wr, s);
+			continue;
+		}
+		if (no < d)
+		{
+			/* full/tied: waits for the grouped E-step of its pattern */
+			if (gmm_miss_patterns_full(c))
+			{
+				gmm_miss_flush_pending(c, X, w, s);
+				gmm_miss_patterns_reset(c);
+			}
+			c->pend_pt[c->n_pend] = gmm_miss_pattern(c);
+			c->pend_row[c->n_pend] = r;
+			if (++c->n_pend == c->pend_cap)
+				gmm_miss_flush_pending(c, X, w, s);
 			continue;
 		}
 		/* a complete row: gathered for the blocked E-step */
@@ -478,4 +489,5 @@ gmm_estep_missing(GmmMissCache *c, const double *X, const double *w, int n,
 	}
 	if (ng > 0)
 		gmm_estep_accum(c->p, c->gx, gw_used ? c->gw : NULL, ng, s);
+	gmm_miss_flush_pending(c, X, w, s);
 }
