@@ -31,6 +31,7 @@
 #include "kernel/linalg.h"
 #include "kernel/missing.h"
 #include "kernel/missing_int.h"
+#include "kernel/vecmath.h"
 
 /* A cache for prepared model p */
 GmmMissCache *
@@ -60,6 +61,7 @@ gmm_miss_cache_create(const GmmPrepared *p, MemoryContext cxt)
 	c->gw = palloc(sizeof(double) * MISS_CHUNK);
 	c->pend_cap = (int) Max(16, Min((Size) MISS_PEND_MAX,
 									MISS_PEND_DOUBLES / ((Size) k + 3 * (Size) d + 1)));
+	c->pend_cap = (c->pend_cap + GMM_LANES - 1) / GMM_LANES * GMM_LANES;	/* padded groups fit */
 	c->pend_row = palloc(sizeof(int) * c->pend_cap);
 	c->pend_pt = palloc(sizeof(MissPattern *) * c->pend_cap);
 	if (p->cov_type == GMM_COV_DIAG || p->cov_type == GMM_COV_SPHERICAL)
@@ -126,6 +128,7 @@ build_pattern(GmmMissCache *c, uint32 hash)
 	Size		dd = (Size) d * d;
 
 	pt->hash = hash;
+	pt->bits = c->bits;
 	pt->id = c->next_id++;
 	pt->mask = palloc(d);
 	memcpy(pt->mask, c->mask, d);
@@ -215,7 +218,8 @@ gmm_miss_patterns_reset(GmmMissCache *c)
 MissPattern *
 gmm_miss_pattern(GmmMissCache *c)
 {
-	uint32		h = hash_bytes((const unsigned char *) c->mask, c->d);
+	uint32		h = (c->d <= 64) ? (uint32) (c->bits ^ (c->bits >> 29) ^ (c->bits >> 47)) * 0x9E3779B1u
+		: hash_bytes((const unsigned char *) c->mask, c->d);
 	uint32		slot = h & (MISS_SLOTS - 1);
 	MissPattern *pt;
 
@@ -224,7 +228,8 @@ gmm_miss_pattern(GmmMissCache *c)
 		pt = c->slots[slot];
 		if (pt == NULL)
 			break;
-		if (pt->hash == h && memcmp(pt->mask, c->mask, c->d) == 0)
+		if (pt->hash == h && (c->d <= 64 ? pt->bits == c->bits :
+							  memcmp(pt->mask, c->mask, c->d) == 0))
 			return pt;
 		slot = (slot + 1) & (MISS_SLOTS - 1);
 	}
@@ -292,17 +297,37 @@ observed_lp(GmmMissCache *c, const double *x)
 	return pt;
 }
 
-/* c->mask from x; returns the number of observed values */
+/* Has x a NaN among its d values? */
+static inline bool
+has_nan(const double *x, int d)
+{
+	bool		any = false;
+
+	for (int i = 0; i < d; i++)
+		any |= isnan(x[i]);
+	return any;
+}
+
+/*
+ * c->mask from x (and for d <= 64 c->bits, bit i set when value i is
+ * observed); returns the number of observed values
+ */
 static inline int
 set_mask(GmmMissCache *c, const double *x)
 {
 	int			no = 0;
+	uint64		bits = 0;
 
 	for (int i = 0; i < c->d; i++)
 	{
-		c->mask[i] = !isnan(x[i]);
-		no += c->mask[i];
+		bool		o = !isnan(x[i]);
+
+		c->mask[i] = o;
+		no += o;
+		if (i < 64)
+			bits |= (uint64) o << i;
 	}
+	c->bits = bits;
 	return no;
 }
 
@@ -425,6 +450,46 @@ accum_incomplete(GmmMissCache *c, const double *x, double wr, GmmSuff *s)
 	}
 }
 
+/*
+ * Row r of X, which has a NaN: skipped and counted when every value is
+ * missing; else, for diag/spherical models, its statistics at once, and for
+ * full/tied, queued for the grouped E-step of its pattern
+ * (kernel/missing_block.c)
+ */
+static void
+incomplete_row(GmmMissCache *c, const double *X, const double *w, int r,
+			   GmmSuff *s, GmmMissCounts *cnt)
+{
+	int			d = c->d;
+	int			no = set_mask(c, X + (Size) r * d);
+
+	if (no == 0)
+	{
+		if (cnt)
+			cnt->rows_skipped += 1.0;
+		return;
+	}
+	if (cnt)
+	{
+		cnt->rows_used += 1.0;
+		cnt->values_missing += d - no;
+	}
+	if (c->cov_type == GMM_COV_DIAG || c->cov_type == GMM_COV_SPHERICAL)
+	{
+		accum_incomplete(c, X + (Size) r * d, w ? w[r] : 1.0, s);
+		return;
+	}
+	if (gmm_miss_patterns_full(c))
+	{
+		gmm_miss_flush_pending(c, X, w, s);
+		gmm_miss_patterns_reset(c);
+	}
+	c->pend_pt[c->n_pend] = gmm_miss_pattern(c);
+	c->pend_row[c->n_pend] = r;
+	if (++c->n_pend == c->pend_cap)
+		gmm_miss_flush_pending(c, X, w, s);
+}
+
 /* E-step over a block of rows with missing values */
 void
 gmm_estep_missing(GmmMissCache *c, const double *X, const double *w, int n,
@@ -433,49 +498,23 @@ gmm_estep_missing(GmmMissCache *c, const double *X, const double *w, int n,
 	int			d = c->d;
 	int			ng = 0;
 	bool		gw_used = false;
-	bool		grouped = (c->cov_type == GMM_COV_FULL || c->cov_type == GMM_COV_TIED);
 
 	for (int r = 0; r < n; r++)
 	{
 		const double *x = X + (Size) r * d;
 		double		wr = w ? w[r] : 1.0;
-		int			no;
 
 		if ((r & 1023) == 1023)
 			CHECK_FOR_INTERRUPTS();
 		if (wr == 0.0)
 			continue;
-		no = set_mask(c, x);
-		if (no == 0)
+		if (unlikely(has_nan(x, d)))
 		{
-			if (cnt)
-				cnt->rows_skipped += 1.0;
+			incomplete_row(c, X, w, r, s, cnt);
 			continue;
 		}
 		if (cnt)
-		{
 			cnt->rows_used += 1.0;
-			cnt->values_missing += d - no;
-		}
-		if (no < d && !grouped)
-		{
-			accum_incomplete(c, x, wr, s);
-			continue;
-		}
-		if (no < d)
-		{
-			/* full/tied: waits for the grouped E-step of its pattern */
-			if (gmm_miss_patterns_full(c))
-			{
-				gmm_miss_flush_pending(c, X, w, s);
-				gmm_miss_patterns_reset(c);
-			}
-			c->pend_pt[c->n_pend] = gmm_miss_pattern(c);
-			c->pend_row[c->n_pend] = r;
-			if (++c->n_pend == c->pend_cap)
-				gmm_miss_flush_pending(c, X, w, s);
-			continue;
-		}
 		/* a complete row: gathered for the blocked E-step */
 		memcpy(c->gx + (Size) ng * d, x, sizeof(double) * d);
 		c->gw[ng] = wr;

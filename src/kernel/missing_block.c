@@ -9,22 +9,30 @@
  *	  substitution, the completion of the missing values and the sums of
  *	  the statistics run as loops across the rows, which the compiler
  *	  vectorises; the conditional covariance is added once per group and
- *	  component, scaled by the group's total responsibility.
+ *	  component, scaled by the group's total responsibility.  Rows are
+ *	  padded to a multiple of GMM_LANES (with responsibility 0), so that
+ *	  sums across them use the eight-lane helpers of vecmath.h.
  */
 #include "postgres.h"
+
+/* let comparisons be vectorised; values are not affected */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize ("no-trapping-math", "no-math-errno")
+#endif
 
 #include <math.h>
 
 #include "utils/memutils.h"
 
 #include "kernel/missing_int.h"
+#include "kernel/vecmath.h"
 
 /*
  * Whitened residuals of component j for the group's nb rows: bz[a][r] =
  * (L^{-1} (x_o - mu_o))_a, by forward substitution across the rows
  */
-static void
-whiten(const GmmMissCache *c, const MissPattern *pt, int j, int nb)
+static GMM_MULTIARCH void
+whiten(const GmmMissCache *c, const MissPattern *pt, int j, int nb, double *bz)
 {
 	int			no = pt->no,
 				t = (c->nmat == 1) ? 0 : j;
@@ -34,7 +42,7 @@ whiten(const GmmMissCache *c, const MissPattern *pt, int j, int nb)
 
 	for (int a = 0; a < no; a++)
 	{
-		double	   *restrict za = c->bz + (Size) a * c->pend_cap;
+		double	   *restrict za = bz + (Size) a * c->pend_cap;
 		const double *restrict xa = c->bx + (Size) a * c->pend_cap;
 		double		ma = mu[pt->obs[a]];
 
@@ -42,7 +50,7 @@ whiten(const GmmMissCache *c, const MissPattern *pt, int j, int nb)
 			za[r] = xa[r] - ma;
 		for (int b = 0; b < a; b++)
 		{
-			const double *restrict zb = c->bz + (Size) b * c->pend_cap;
+			const double *restrict zb = bz + (Size) b * c->pend_cap;
 			double		lab = L[(Size) a * no + b];
 
 			for (int r = 0; r < nb; r++)
@@ -53,9 +61,22 @@ whiten(const GmmMissCache *c, const MissPattern *pt, int j, int nb)
 	}
 }
 
-/* The statistics of one group of nb rows of pattern pt, into s */
-static void
-group_estep(GmmMissCache *c, const MissPattern *pt, int nb, GmmSuff *s)
+/* where the whitened residuals of component j go */
+static inline double *
+zbuf(const GmmMissCache *c, int j)
+{
+	if (c->bzk == NULL)
+		return c->bz;			/* computed again in the second pass */
+	return c->bzk + (Size) j * c->d * c->pend_cap;
+}
+
+/*
+ * The statistics of one group of nb rows of pattern pt, into s; the
+ * buffers hold nbp rows (a multiple of GMM_LANES), the rows from nb on
+ * being padding of finite values
+ */
+static GMM_MULTIARCH void
+group_estep(GmmMissCache *c, const MissPattern *pt, int nb, int nbp, GmmSuff *s)
 {
 	int			k = c->k,
 				d = c->d,
@@ -69,18 +90,19 @@ group_estep(GmmMissCache *c, const MissPattern *pt, int nb, GmmSuff *s)
 	{
 		double	   *restrict lp = bg + (Size) j * c->pend_cap;
 		double		ln = pt->log_norm[j];
+		double	   *bz = zbuf(c, j);
 
-		whiten(c, pt, j, nb);
-		for (int r = 0; r < nb; r++)
+		whiten(c, pt, j, nbp, bz);
+		for (int r = 0; r < nbp; r++)
 			lp[r] = 0.0;
 		for (int a = 0; a < no; a++)
 		{
-			const double *restrict za = c->bz + (Size) a * c->pend_cap;
+			const double *restrict za = bz + (Size) a * c->pend_cap;
 
-			for (int r = 0; r < nb; r++)
+			for (int r = 0; r < nbp; r++)
 				lp[r] += za[r] * za[r];
 		}
-		for (int r = 0; r < nb; r++)
+		for (int r = 0; r < nbp; r++)
 			lp[r] = ln - 0.5 * lp[r];
 	}
 	/* responsibilities, log-likelihoods */
@@ -105,13 +127,16 @@ group_estep(GmmMissCache *c, const MissPattern *pt, int nb, GmmSuff *s)
 		{
 			double	   *e = &bg[(Size) j * c->pend_cap + r];
 
-			*e = exp(*e - mx);
+			*e = gmm_vexp(*e - mx);
 			sum += *e;
 		}
 		s->sum_ll += wr * (mx + log(sum));
 		for (int j = 0; j < k; j++)
 			bg[(Size) j * c->pend_cap + r] *= wr / sum;
 	}
+	for (int j = 0; j < k; j++)
+		for (int r = nb; r < nbp; r++)
+			bg[(Size) j * c->pend_cap + r] = 0.0;	/* padding */
 	/* the completed residuals and their moments, per component */
 	for (int j = 0; j < k; j++)
 	{
@@ -122,59 +147,49 @@ group_estep(GmmMissCache *c, const MissPattern *pt, int nb, GmmSuff *s)
 		const double *C = pt->C + (Size) t * nm * nm;
 		double	   *s1 = s->s1 + (Size) j * d;
 		double	   *s2 = s->s2 + (Size) j * s2n;
-		double		gsum = 0.0;
+		double		gsum = gmm_sum_lanes(g, nbp);
+		double	   *bz = zbuf(c, j);
 
-		for (int r = 0; r < nb; r++)
-			gsum += g[r];
 		if (gsum == 0.0)
 			continue;
 		s->nk[j] += gsum;
-		whiten(c, pt, j, nb);
+		if (c->bzk == NULL)
+			whiten(c, pt, j, nbp, bz);	/* not kept from the first pass */
 		for (int a = 0; a < no; a++)
 		{
 			double	   *restrict da = c->bd + (Size) pt->obs[a] * c->pend_cap;
 			const double *restrict xa = c->bx + (Size) a * c->pend_cap;
 			double		ma = mu[pt->obs[a]];
 
-			for (int r = 0; r < nb; r++)
+			for (int r = 0; r < nbp; r++)
 				da[r] = xa[r] - ma;
 		}
 		for (int b = 0; b < nm; b++)
 		{
 			double	   *restrict db = c->bd + (Size) pt->mis[b] * c->pend_cap;
 
-			for (int r = 0; r < nb; r++)
+			for (int r = 0; r < nbp; r++)
 				db[r] = 0.0;
 			for (int a = 0; a < no; a++)
 			{
-				const double *restrict za = c->bz + (Size) a * c->pend_cap;
+				const double *restrict za = bz + (Size) a * c->pend_cap;
 				double		y = Y[(Size) a * nm + b];
 
-				for (int r = 0; r < nb; r++)
+				for (int r = 0; r < nbp; r++)
 					db[r] += y * za[r];
 			}
 		}
 		for (int i = 0; i < d; i++)
 		{
 			const double *restrict di = c->bd + (Size) i * c->pend_cap;
-			double	   *restrict gd = c->bz + (Size) 0;	/* reused: g * d_i */
-			double		acc = 0.0;
+			double	   *restrict gd = c->bz;	/* g * d_i (the residuals are used up) */
 
-			for (int r = 0; r < nb; r++)
-			{
+			for (int r = 0; r < nbp; r++)
 				gd[r] = g[r] * di[r];
-				acc += gd[r];
-			}
-			s1[i] += acc;
+			s1[i] += gmm_sum_lanes(gd, nbp);
 			for (int t2 = 0; t2 <= i; t2++)
-			{
-				const double *restrict dt = c->bd + (Size) t2 * c->pend_cap;
-				double		q = 0.0;
-
-				for (int r = 0; r < nb; r++)
-					q += gd[r] * dt[r];
-				s2[(Size) i * (i + 1) / 2 + t2] += q;
-			}
+				s2[(Size) i * (i + 1) / 2 + t2] +=
+					gmm_dot_lanes(gd, c->bd + (Size) t2 * c->pend_cap, nbp);
 		}
 		for (int a = 0; a < nm; a++)
 		{
@@ -198,6 +213,8 @@ alloc_buffers(GmmMissCache *c)
 	c->bd = palloc(mul_size(sizeof(double), per));
 	c->bw = palloc(sizeof(double) * c->pend_cap);
 	c->bg = MemoryContextAllocHuge(c->cxt, mul_size(sizeof(double), mul_size(c->pend_cap, c->k)));
+	if ((double) c->k * c->d * c->pend_cap <= (double) MISS_ZK_DOUBLES)
+		c->bzk = palloc(sizeof(double) * (Size) c->k * c->d * c->pend_cap);
 	c->grp_pt = palloc(sizeof(MissPattern *) * c->pend_cap);
 	c->grp_start = palloc(sizeof(int) * (c->pend_cap + 1));
 	c->grp_rows = palloc(sizeof(int) * c->pend_cap);
@@ -248,6 +265,8 @@ gmm_miss_flush_pending(GmmMissCache *c, const double *X, const double *w,
 		int			nb = c->grp_start[g + 1] - c->grp_start[g];
 		const int  *rows = c->grp_rows + c->grp_start[g];
 
+		int			nbp = (nb + GMM_LANES - 1) / GMM_LANES * GMM_LANES;
+
 		for (int r = 0; r < nb; r++)
 		{
 			const double *x = X + (Size) rows[r] * d;
@@ -256,7 +275,10 @@ gmm_miss_flush_pending(GmmMissCache *c, const double *X, const double *w,
 				c->bx[(Size) a * c->pend_cap + r] = x[pt->obs[a]];
 			c->bw[r] = w ? w[rows[r]] : 1.0;
 		}
-		group_estep(c, pt, nb, s);
+		for (int a = 0; a < pt->no; a++)
+			for (int r = nb; r < nbp; r++)
+				c->bx[(Size) a * c->pend_cap + r] = 0.0;	/* padding */
+		group_estep(c, pt, nb, nbp, s);
 	}
 	c->n_pend = 0;
 }

@@ -13,6 +13,8 @@
 /* incomplete rows that wait for the grouped E-step, at most (fewer for large k, d) */
 #define MISS_PEND_MAX		2048
 #define MISS_PEND_DOUBLES	((Size) 1 << 20)
+/* the most doubles kept for the whitened residuals of every component */
+#define MISS_ZK_DOUBLES		((Size) 1 << 21)
 /* patterns kept at most, and the bytes their factors may take */
 #define MISS_MAX_PATTERNS	1024
 #define MISS_MAX_BYTES		((Size) 64 * 1024 * 1024)
@@ -22,6 +24,7 @@
 typedef struct MissPattern
 {
 	uint32		hash;
+	uint64		bits;			/* d <= 64: bit i set when dimension i is observed */
 	int			id;				/* creation order in the cache */
 	uint64		batch;			/* last flush (GmmMissCache.batch) it was in */
 	int			group;			/* its group in that flush */
@@ -55,6 +58,7 @@ struct GmmMissCache
 	double	   *logvar;			/* diag/spherical: k x d log variances */
 	double	   *var;			/* diag/spherical: k x d variances */
 	char	   *mask;			/* d */
+	uint64		bits;			/* mask as bits (the first 64 dimensions) */
 	double	   *diff;			/* d */
 	double	   *dxo;			/* d */
 	double	   *z;				/* k x d */
@@ -73,6 +77,8 @@ struct GmmMissCache
 	int		   *grp_rows;		/* and rows */
 	double	   *bx;				/* d x pend_cap: a group's observed values, by dimension */
 	double	   *bz;				/* d x pend_cap: whitened residuals */
+	double	   *bzk;			/* k x d x pend_cap: those of every component, or NULL
+								 * (too large: computed twice) */
 	double	   *bd;				/* d x pend_cap: completed residuals, by dimension */
 	double	   *bw;				/* pend_cap row weights */
 	double	   *bg;				/* k x pend_cap: log-densities, then responsibilities */
