@@ -40,7 +40,7 @@ read_observed(FunctionCallInfo fcinfo, GmmPrepared **pp, ObservedScore **osp)
 	if (os == NULL)
 	{
 		os = MemoryContextAlloc(p->cxt, sizeof(ObservedScore));
-		os->cache = gmm_miss_cache_create(p, p->cxt);
+		os->cache = gmm_miss_cache_of(p);
 		os->x = MemoryContextAlloc(p->cxt, sizeof(double) * p->d);
 		os->lp = MemoryContextAlloc(p->cxt, sizeof(double) * 2 * p->k);
 		p->extra = os;

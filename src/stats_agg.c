@@ -59,7 +59,6 @@ typedef struct EmStepCache
 	Size		cap_size;		/* VARSIZE of a state with cap rows of room */
 	int			cap;
 	struct varlena *arr;		/* a short point array, unpacked */
-	void	   *miss;			/* stats_missing.c's, for incomplete rows */
 } EmStepCache;
 
 /* room in EmStepCache.arr: any short varlena with a 4-byte header */
@@ -108,17 +107,9 @@ emstep_cache(GmmPrepared *p, FunctionCallInfo fcinfo)
 		c->cap_size = c->base;
 		c->cap = 0;
 		c->arr = MemoryContextAlloc(p->cxt, EMSTEP_ARR_SIZE);
-		c->miss = NULL;
 		p->extra = c;
 	}
 	return c;
-}
-
-/* A pointer that stats_missing.c keeps with prepared model p (in p->cxt) */
-void	  **
-gmm_stats_miss_slot(GmmPrepared *p)
-{
-	return &emstep_cache(p)->miss;
 }
 
 /* Error for a row whose model differs from the one the group started with */
@@ -334,7 +325,7 @@ gmm_stats_accum(PG_FUNCTION_ARGS)
 
 		gmm_stats_view(s, &view);
 		if (unlikely(gmm_stats_accum_marginalize) && read_incomplete(fcinfo, c, p->d, c->x))
-			gmm_estep_missing(gmm_stats_miss_cache(p), c->x, PG_NARGS() > 3 ? &w : NULL, 1,
+			gmm_estep_missing(gmm_miss_cache_of(p), c->x, PG_NARGS() > 3 ? &w : NULL, 1,
 							  &view, NULL);
 		else
 		{

@@ -29,13 +29,6 @@ extern Datum gmm_stats_accum(PG_FUNCTION_ARGS);
 static Jsonb *last_options = NULL;
 static int	last_missing = GMM_MISSING_ERROR;
 
-/* The per-pattern cache of a prepared model and a point buffer */
-typedef struct MissStep
-{
-	GmmMissCache *cache;
-	double	   *x;
-} MissStep;
-
 /* "missing" of the options (checking all of them, once per distinct value) */
 static int
 options_missing(Jsonb *jb, const char *caller)
@@ -53,23 +46,6 @@ options_missing(Jsonb *jb, const char *caller)
 	memcpy(last_options, jb, VARSIZE(jb));
 	last_missing = opts.missing;
 	return last_missing;
-}
-
-/* The MissStep of prepared model p, kept with it (in its context) */
-static MissStep *
-miss_step(const GmmPrepared *p)
-{
-	void	  **slot = gmm_stats_miss_slot((GmmPrepared *) p);
-	MissStep   *ms = (MissStep *) *slot;
-
-	if (ms == NULL)
-	{
-		ms = MemoryContextAlloc(p->cxt, sizeof(MissStep));
-		ms->cache = gmm_miss_cache_create(p, p->cxt);
-		ms->x = MemoryContextAlloc(p->cxt, sizeof(double) * p->d);
-		*slot = ms;
-	}
-	return ms;
 }
 
 /*
@@ -95,13 +71,6 @@ plain_accum(FunctionCallInfo fcinfo)
 	return result;
 }
 
-/* The per-pattern cache for prepared model p (kernel/missing.h) */
-GmmMissCache *
-gmm_stats_miss_cache(const GmmPrepared *p)
-{
-	return miss_step(p)->cache;
-}
-
 /*
  * Transition function: (state, m, x, weight, options).  With "missing":
  * "marginalize", a row with every element missing, or of weight 0, is
@@ -115,7 +84,7 @@ accum_options(FunctionCallInfo fcinfo, bool weighted)
 {
 	int			oarg = weighted ? 4 : 3;
 	GmmPrepared *p;
-	MissStep   *ms;
+	double	   *x;
 	Datum		result;
 
 	if (PG_ARGISNULL(oarg) ||
@@ -123,14 +92,15 @@ accum_options(FunctionCallInfo fcinfo, bool weighted)
 		PG_ARGISNULL(1) || PG_ARGISNULL(2) || (weighted && PG_ARGISNULL(3)))
 		return plain_accum(fcinfo);
 	p = gmm_prepared_from_arg(fcinfo, 1);
-	ms = miss_step(p);
-	if (gmm_point_read_missing(PG_GETARG_ARRAYTYPE_P(2), p->d, ms->x) == p->d)
+	x = palloc(sizeof(double) * p->d);	/* per row: the executor resets it */
+	if (gmm_point_read_missing(PG_GETARG_ARRAYTYPE_P(2), p->d, x) == p->d)
 	{
 		/* every element missing: skipped, like a NULL row */
 		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
+	pfree(x);
 	gmm_stats_accum_marginalize = true;
 	PG_TRY();
 	{

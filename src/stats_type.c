@@ -167,7 +167,7 @@ gmm_stats_flush(GmmStats *dst, const GmmStats *src, const GmmPrepared *p)
 		return;
 	gmm_stats_view(dst, &view);
 	if (src->flags & GMM_STATS_FLAG_HOLES)
-		gmm_estep_missing(gmm_stats_miss_cache(p), GMM_STATS_PENDING_X(src),
+		gmm_estep_missing(gmm_miss_cache_of(p), GMM_STATS_PENDING_X(src),
 						  (src->flags & GMM_STATS_FLAG_WEIGHTED) ? GMM_STATS_PENDING_W(src) : NULL,
 						  n, &view, NULL);
 	else

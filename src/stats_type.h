@@ -96,10 +96,5 @@ extern void gmm_stats_check_range(const GmmStats *s);
 
 /* stats_agg.c: "missing": "marginalize" for the current row (stats_missing.c) */
 extern bool gmm_stats_accum_marginalize;
-/* stats_agg.c: a pointer kept with prepared model p, for stats_missing.c */
-extern void **gmm_stats_miss_slot(GmmPrepared *p);
-
-/* stats_missing.c: the per-pattern cache of kernel/missing.c for prepared model p */
-extern GmmMissCache *gmm_stats_miss_cache(const GmmPrepared *p);
 
 #endif							/* GMM_STATS_TYPE_H */

@@ -43,6 +43,8 @@ typedef struct GmmPrepared
 	MemoryContext cxt;			/* holds all of the above */
 	void	   *extra;			/* caller's per-model cache */
 	struct GmmVecModel *vec;	/* the vectorised layout, built on first use */
+	struct GmmMissCache *miss;	/* kernel/missing.c's per-pattern cache, built
+								 * on first use (gmm_miss_cache_of) */
 } GmmPrepared;
 
 extern GmmPrepared *gmm_prepare(const Gmm *m, MemoryContext cxt);

@@ -23,7 +23,6 @@
 #include <cblas.h>
 
 #include "common/hashfn.h"
-#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
@@ -81,6 +80,15 @@ gmm_miss_cache_create(const GmmPrepared *p, MemoryContext cxt)
 	}
 	MemoryContextSwitchTo(old);
 	return c;
+}
+
+/* The cache kept with prepared model p */
+GmmMissCache *
+gmm_miss_cache_of(const GmmPrepared *p)
+{
+	if (p->miss == NULL)
+		((GmmPrepared *) p)->miss = gmm_miss_cache_create(p, p->cxt);
+	return p->miss;
 }
 
 /* Factor component matrix S (d x d) for the pattern into L, Y, C */
@@ -180,15 +188,18 @@ static void
 pg_attribute_noreturn()
 singular_block_error(const GmmMissCache *c, const MissPattern *pt)
 {
-	StringInfoData buf;
+	char		buf[256];
+	int			len = 0;
 
-	initStringInfo(&buf);
-	for (int a = 0; a < pt->no; a++)
-		appendStringInfo(&buf, "%s%d", a ? "," : "", pt->obs[a] + 1);
+	buf[0] = '\0';
+	for (int a = 0; a < pt->no && len < (int) sizeof(buf) - 16; a++)
+		len += snprintf(buf + len, sizeof(buf) - len, "%s%d", a ? "," : "", pt->obs[a] + 1);
+	if (len >= (int) sizeof(buf) - 16)
+		snprintf(buf + len, sizeof(buf) - len, ",...");
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_EXCEPTION),
 			 errmsg("the covariance of component %d restricted to the observed dimensions {%s} of a row is not positive definite",
-					c->cov_type == GMM_COV_TIED ? 1 : pt->bad, buf.data),
+					c->cov_type == GMM_COV_TIED ? 1 : pt->bad, buf),
 			 errdetail("Its leading minor of order %d is not positive definite.", pt->bad_minor),
 			 errhint("Increase \"reg_covar\", or use a covariance_type with fewer parameters such as \"diag\".")));
 }

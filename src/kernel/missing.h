@@ -43,6 +43,12 @@ typedef struct GmmMissCache GmmMissCache;
 extern GmmMissCache *gmm_miss_cache_create(const GmmPrepared *p, MemoryContext cxt);
 
 /*
+ * The cache of prepared model p, built at first use in p->cxt: it lives and
+ * dies with p
+ */
+extern GmmMissCache *gmm_miss_cache_of(const GmmPrepared *p);
+
+/*
  * E-step over n rows X (n x d, NaN = missing) with optional weights w (NULL
  * = 1), adding to s (whose shift must be the model's means) and to *cnt
  * (may be NULL).  Complete rows go through gmm_estep_accum; rows of weight
