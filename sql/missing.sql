@@ -15,6 +15,11 @@ SELECT gmm_fit(x, 2, '{"missing": "drop"}') FROM mi;
 SELECT gmm_fit(x, 2, '{"missing": true}') FROM mi;
 SELECT gmm_em_step(gmm('{1}', '{0,0,0}', '{1,1,1}', 'diag'), x, 1, '{"missing": "ignore"}') FROM mi;
 SELECT gmm_train('mi', 'x', 2, '{"missing": "marginalise"}');
+-- incomplete rows are held as float8 in memory: no float4 storage, no spilling (yet)
+SELECT gmm_fit(x, 2, '{"missing": "marginalize", "storage": "float4"}') FROM mi;
+SET gmm.fit_memory_limit = '64kB';
+SELECT gmm_fit(x, 2, '{"missing": "marginalize"}') FROM mi, generate_series(1, 20) g;
+RESET gmm.fit_memory_limit;
 -- variational fits do not take incomplete rows (yet)
 SELECT gmm_fit(x, 2, '{"missing": "marginalize", "prior": {}}') FROM mi;
 -- a fit on incomplete rows: rows used, skipped (all missing), values missing

@@ -100,7 +100,7 @@ gmm_em_fit_observed(const GmmRows *rows, const GmmFitOptions *opts,
 					const char *caller, GmmMissCounts *cnt)
 {
 	MissSource	ms;
-	GmmEmSource src = {miss_estep, miss_rows, &ms, "row"};
+	GmmEmSource src = {miss_estep, miss_rows, &ms, "row", NULL};
 	int			k_max;
 	Gmm		   *m;
 
