@@ -3,10 +3,12 @@
  *	  The blocked E-step (see estep.h).  Each block of GMM_BLOCK rows goes
  *	  through three stages, written as loops across the rows of the block:
  *	   1. weighted log-densities lp[j][r] of every component: on the block
- *		  transposed (one dimension per row of xt), a forward substitution
+ *		  transposed (one dimension per row of xt, in 4 x 4 tiles), a forward substitution
  *		  against the Cholesky factor, eight rows and four dimensions at a
  *		  time in vector registers, or one pass over the dimensions for
- *		  diag/spherical models; from GMM_BLAS_MIN_D dimensions on, a
+ *		  diag/spherical models (32 rows in registers, eight-double vectors
+ *		  that are AVX-512 registers where the CPU has them); from
+ *		  GMM_BLAS_MIN_D dimensions on, a
  *		  triangular solve with many right-hand sides (cblas_dtrsm);
  *	   2. responsibilities by a vectorised log-sum-exp over the components,
  *		  in place;
@@ -203,10 +205,15 @@ gmm_block_logpdf_small(const GmmPrepared *p, const double *rinv,
 	}
 }
 
-/* lp[j][r] for diag/spherical covariances, on the transposed block */
-GMM_MULTIARCH static void
+/*
+ * lp[j][r] for diag/spherical covariances, on the transposed block: the sum
+ * over dimensions of each row's squared standardised distance held in
+ * registers, 32 rows at a time (then 8), one dimension after the other (the
+ * order of the sum of every row is that of the plain loop, hence its bits)
+ */
+GMM_MULTIARCH_WIDE static void
 gmm_block_logpdf_diag(const GmmPrepared *p, const double *restrict xt,
-					  double *restrict q, double *restrict lp, int nbp)
+					  double *restrict lp, int nbp)
 {
 	int			k = p->k,
 				d = p->d;
@@ -217,24 +224,48 @@ gmm_block_logpdf_diag(const GmmPrepared *p, const double *restrict xt,
 		const double *is = p->inv_std + (Size) j * d;
 		double		ln = p->log_norm[j];
 		double	   *lpj = lp + (Size) j * GMM_BLOCK;
+		int			r0 = 0;
 
-		for (int r = 0; r < nbp; r++)
-			q[r] = 0.0;
-		for (int i = 0; i < d; i++)
+		for (; r0 + 4 * GMM_LANES <= nbp; r0 += 4 * GMM_LANES)
 		{
-			const double *restrict xi = xt + (Size) i * GMM_BLOCK;
-			double		m = mu[i],
-						s = is[i];
+			gmm_v8		q0 = {0},
+						q1 = {0},
+						q2 = {0},
+						q3 = {0};
+			const double *x = xt + r0;
 
-			for (int r = 0; r < nbp; r++)
+			for (int i = 0; i < d; i++, x += GMM_BLOCK)
 			{
-				double		v = (xi[r] - m) * s;
+				double		m = mu[i],
+							s = is[i];
+				gmm_v8		v0 = (GMM_V8(x) - m) * s,
+							v1 = (GMM_V8(x + 8) - m) * s,
+							v2 = (GMM_V8(x + 16) - m) * s,
+							v3 = (GMM_V8(x + 24) - m) * s;
 
-				q[r] += v * v;
+				q0 += v0 * v0;
+				q1 += v1 * v1;
+				q2 += v2 * v2;
+				q3 += v3 * v3;
 			}
+			GMM_V8_STORE(lpj + r0, ln - 0.5 * q0);
+			GMM_V8_STORE(lpj + r0 + 8, ln - 0.5 * q1);
+			GMM_V8_STORE(lpj + r0 + 16, ln - 0.5 * q2);
+			GMM_V8_STORE(lpj + r0 + 24, ln - 0.5 * q3);
 		}
-		for (int r = 0; r < nbp; r++)
-			lpj[r] = ln - 0.5 * q[r];
+		for (; r0 < nbp; r0 += GMM_LANES)
+		{
+			gmm_v8		q0 = {0};
+			const double *x = xt + r0;
+
+			for (int i = 0; i < d; i++, x += GMM_BLOCK)
+			{
+				gmm_v8		v0 = (GMM_V8(x) - mu[i]) * is[i];
+
+				q0 += v0 * v0;
+			}
+			GMM_V8_STORE(lpj + r0, ln - 0.5 * q0);
+		}
 	}
 }
 
@@ -428,8 +459,13 @@ gmm_block_stats_small(GmmScratch *sc, const double *shift, int k, int d,
 	}
 }
 
-/* Statistics of diag/spherical components on the transposed block */
-GMM_MULTIARCH static void
+/*
+ * Statistics of diag/spherical components on the transposed block: four
+ * dimensions at a time share the loads of g, eight lanes of partial sums per
+ * dimension and statistic (each lane's order is that of one dimension at a
+ * time, hence the same bits)
+ */
+GMM_MULTIARCH_WIDE static void
 gmm_block_stats_diag(GmmScratch *sc, const double *shift, int k, int d,
 					 int nbp)
 {
@@ -442,34 +478,74 @@ gmm_block_stats_diag(GmmScratch *sc, const double *shift, int k, int d,
 		double	   *s1 = acc->s1 + (Size) j * d;
 		double	   *s2 = acc->s2 + (Size) j * d;
 		double		nkj = gmm_sum_lanes(g, nbp);
+		int			i = 0;
 
 		if (nkj == 0.0)
 			continue;
 		acc->nk[j] += nkj;
-		for (int i = 0; i < d; i++)
+		for (; i + 4 <= d; i += 4)
+		{
+			const double *x0 = sc->xt + (Size) i * GMM_BLOCK;
+			double		c0 = c[i],
+						c1 = c[i + 1],
+						c2 = c[i + 2],
+						c3 = c[i + 3];
+			gmm_v8		a10 = {0},
+						a11 = {0},
+						a12 = {0},
+						a13 = {0},
+						a20 = {0},
+						a21 = {0},
+						a22 = {0},
+						a23 = {0};
+
+			for (int r = 0; r < nbp; r += GMM_LANES)
+			{
+				gmm_v8		gr = GMM_V8(g + r),
+							v0 = GMM_V8(x0 + r) - c0,
+							v1 = GMM_V8(x0 + GMM_BLOCK + r) - c1,
+							v2 = GMM_V8(x0 + 2 * GMM_BLOCK + r) - c2,
+							v3 = GMM_V8(x0 + 3 * GMM_BLOCK + r) - c3,
+							g0 = gr * v0,
+							g1 = gr * v1,
+							g2 = gr * v2,
+							g3 = gr * v3;
+
+				a10 += g0;
+				a11 += g1;
+				a12 += g2;
+				a13 += g3;
+				a20 += g0 * v0;
+				a21 += g1 * v1;
+				a22 += g2 * v2;
+				a23 += g3 * v3;
+			}
+			s1[i] += GMM_HSUM_V8(a10);
+			s1[i + 1] += GMM_HSUM_V8(a11);
+			s1[i + 2] += GMM_HSUM_V8(a12);
+			s1[i + 3] += GMM_HSUM_V8(a13);
+			s2[i] += GMM_HSUM_V8(a20);
+			s2[i + 1] += GMM_HSUM_V8(a21);
+			s2[i + 2] += GMM_HSUM_V8(a22);
+			s2[i + 3] += GMM_HSUM_V8(a23);
+		}
+		for (; i < d; i++)
 		{
 			const double *xi = sc->xt + (Size) i * GMM_BLOCK;
-			const double *gr = g;
 			double		ci = c[i];
-			gmm_v4		a1lo = {0},
-						a1hi = {0},
-						a2lo = {0},
-						a2hi = {0};
+			gmm_v8		a1 = {0},
+						a2 = {0};
 
-			for (const double *xr = xi; xr < xi + nbp; xr += GMM_LANES, gr += GMM_LANES)
+			for (int r = 0; r < nbp; r += GMM_LANES)
 			{
-				gmm_v4		vlo = GMM_V4(xr) - ci,
-							vhi = GMM_V4(xr + 4) - ci;
-				gmm_v4		glo = GMM_V4(gr) * vlo,
-							ghi = GMM_V4(gr + 4) * vhi;
+				gmm_v8		v = GMM_V8(xi + r) - ci,
+							gv = GMM_V8(g + r) * v;
 
-				a1lo += glo;
-				a1hi += ghi;
-				a2lo += glo * vlo;
-				a2hi += ghi * vhi;
+				a1 += gv;
+				a2 += gv * v;
 			}
-			s1[i] += GMM_HSUM8(a1lo, a1hi);
-			s2[i] += GMM_HSUM8(a2lo, a2hi);
+			s1[i] += GMM_HSUM_V8(a1);
+			s2[i] += GMM_HSUM_V8(a2);
 		}
 	}
 }
@@ -534,12 +610,53 @@ gmm_block_stats_blas(GmmScratch *sc, const double *shift, const double *X,
 	}
 }
 
-/* Transpose rows into xt (d x GMM_BLOCK), zero-padding rows nb..nbp-1 */
-static void
+/*
+ * Transpose rows into xt (d x GMM_BLOCK), zero-padding rows nb..nbp-1: in
+ * tiles of 4 rows x 4 dimensions (four loads, eight shuffles, four stores),
+ * the edges one value at a time
+ */
+GMM_MULTIARCH static void
 gmm_block_transpose(const double *restrict X, int nb, int nbp, int d,
 					double *restrict xt)
 {
-	for (int r = 0; r < nb; r++)
+	int			r = 0;
+
+	for (; r + 4 <= nb; r += 4)
+	{
+		const double *x0 = X + (Size) r * d,
+				   *x1 = x0 + d,
+				   *x2 = x1 + d,
+				   *x3 = x2 + d;
+		int			i = 0;
+
+		for (; i + 4 <= d; i += 4)
+		{
+			gmm_v4		a = GMM_V4(x0 + i),
+						b = GMM_V4(x1 + i),
+						c = GMM_V4(x2 + i),
+						e = GMM_V4(x3 + i);
+			gmm_v4		ab0 = __builtin_shufflevector(a, b, 0, 4, 2, 6),
+						ab1 = __builtin_shufflevector(a, b, 1, 5, 3, 7),
+						ce0 = __builtin_shufflevector(c, e, 0, 4, 2, 6),
+						ce1 = __builtin_shufflevector(c, e, 1, 5, 3, 7);
+			double	   *o = xt + (Size) i * GMM_BLOCK + r;
+
+			GMM_V4_STORE(o, __builtin_shufflevector(ab0, ce0, 0, 1, 4, 5));
+			GMM_V4_STORE(o + GMM_BLOCK, __builtin_shufflevector(ab1, ce1, 0, 1, 4, 5));
+			GMM_V4_STORE(o + 2 * GMM_BLOCK, __builtin_shufflevector(ab0, ce0, 2, 3, 6, 7));
+			GMM_V4_STORE(o + 3 * GMM_BLOCK, __builtin_shufflevector(ab1, ce1, 2, 3, 6, 7));
+		}
+		for (; i < d; i++)
+		{
+			double	   *o = xt + (Size) i * GMM_BLOCK + r;
+
+			o[0] = x0[i];
+			o[1] = x1[i];
+			o[2] = x2[i];
+			o[3] = x3[i];
+		}
+	}
+	for (; r < nb; r++)
 	{
 		const double *x = X + (Size) r * d;
 
@@ -547,8 +664,8 @@ gmm_block_transpose(const double *restrict X, int nb, int nbp, int d,
 			xt[(Size) i * GMM_BLOCK + r] = x[i];
 	}
 	for (int i = 0; i < d; i++)
-		for (int r = nb; r < nbp; r++)
-			xt[(Size) i * GMM_BLOCK + r] = 0.0;
+		for (int rp = nb; rp < nbp; rp++)
+			xt[(Size) i * GMM_BLOCK + rp] = 0.0;
 }
 
 /*
@@ -585,7 +702,7 @@ gmm_block_run(void *arg, int tid, int cblock)
 	if (p->chol != NULL)
 		gmm_block_logpdf_small(p, job->rinv, sc->xt, sc->q, sc->lp, nbp);
 	else
-		gmm_block_logpdf_diag(p, sc->xt, sc->q, sc->lp, nbp);
+		gmm_block_logpdf_diag(p, sc->xt, sc->lp, nbp);
 	gmm_block_resp(sc, k, nbp);
 	if (p->chol != NULL)
 		gmm_block_stats_small(sc, job->shift, k, d, nbp);

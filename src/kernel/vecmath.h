@@ -27,8 +27,10 @@
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
 	defined(__linux__) && !defined(GMM_NO_MULTIARCH)
 #define GMM_MULTIARCH __attribute__((target_clones("default", "arch=x86-64-v3")))
+#define GMM_MULTIARCH_WIDE __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #else
 #define GMM_MULTIARCH
+#define GMM_MULTIARCH_WIDE
 #endif
 
 /*
@@ -164,10 +166,26 @@ typedef double gmm_v4 __attribute__((vector_size(4 * sizeof(double)),
 #error "gmm needs a compiler with GCC vector extensions (GCC or clang)"
 #endif
 
+/*
+ * Eight doubles as one value: lanes 0..3 and 4..7 are the lo and hi of the
+ * pairs above (two AVX registers where built for AVX2, one AVX-512 register
+ * in the kernels also built for x86-64-v4, GMM_MULTIARCH_WIDE), so that the
+ * same lane-wise arithmetic gives the same bits on either
+ */
+typedef double gmm_v8 __attribute__((vector_size(8 * sizeof(double)),
+									  aligned(sizeof(double))));
+#define GMM_V8(p)		(*(const gmm_v8 *) (p))
+#define GMM_V8_STORE(p, v)	(*(gmm_v8 *) (p) = (v))
+
 /* the lanes of lo (0..3) and hi (4..7) summed in a fixed order */
 #define GMM_HSUM8(lo, hi) \
 	((((lo)[0] + (hi)[0]) + ((lo)[1] + (hi)[1])) + \
 	 (((lo)[2] + (hi)[2]) + ((lo)[3] + (hi)[3])))
+
+/* the lanes of a gmm_v8 summed in the order of GMM_HSUM8 */
+#define GMM_HSUM_V8(v) \
+	((((v)[0] + (v)[4]) + ((v)[1] + (v)[5])) + \
+	 (((v)[2] + (v)[6]) + ((v)[3] + (v)[7])))
 
 /* sum of a[0..n-1], n a multiple of GMM_LANES */
 static inline double
