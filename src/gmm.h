@@ -23,6 +23,7 @@
 /* point.c: float8[] / real[] points and result arrays */
 extern int	gmm_point_length(ArrayType *a);
 extern void gmm_point_read(ArrayType *a, int d, double *out);
+extern void gmm_point_read_datum(Datum datum, int d, double *out);
 extern ArrayType *gmm_array_1d(const double *v, int n);
 extern ArrayType *gmm_array_nd(const double *v, int ndims, const int *dims);
 extern double *gmm_array_values(ArrayType *a, int *n, const char *what);

@@ -94,6 +94,73 @@ gmm_point_read(ArrayType *a, int d, double *out)
 	}
 }
 
+/*
+ * Read the point in an array datum as gmm_point_read does, without first
+ * copying an array stored with a short (1-byte) header, as every array of
+ * up to 13 float8 (27 real) values is stored in a table: the detoaster
+ * would copy it to realign it, once per row.  Such an array's fields are
+ * read where they are, unaligned.  Anything but a one-dimensional float8[]
+ * or real[] of length d without a NULL bitmap and of the exact size takes
+ * the general path, which reports the error.
+ */
+void
+gmm_point_read_datum(Datum datum, int d, double *out)
+{
+	const struct varlena *v = (const struct varlena *) DatumGetPointer(datum);
+
+	if (VARATT_IS_SHORT(v))
+	{
+		/* the fields after the array's 4-byte length word, then the data */
+		struct
+		{
+			int32		ndim;
+			int32		dataoffset;
+			Oid			elemtype;
+			int32		dim;
+			int32		lbound;
+		}			h;
+		const char *body = VARDATA_SHORT(v);
+		Size		len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+		Size		head = ARR_OVERHEAD_NONULLS(1) - VARHDRSZ;
+
+		StaticAssertStmt(sizeof(h) == ARR_OVERHEAD_NONULLS(1) - VARHDRSZ,
+						 "unexpected array header size");
+		if (len >= sizeof(h))
+		{
+			memcpy(&h, body, sizeof(h));
+			if (h.ndim == 1 && h.dataoffset == 0 && h.dim == d &&
+				h.elemtype == FLOAT8OID && len == head + sizeof(double) * d)
+			{
+				int			bad = 0;
+
+				memcpy(out, body + head, sizeof(double) * d);
+				for (int i = 0; i < d; i++)
+					bad |= !isfinite(out[i]);
+				if (unlikely(bad))
+					for (int i = 0; i < d; i++)
+						if (!isfinite(out[i]))
+							bad_element(out[i], i);
+				return;
+			}
+			if (h.ndim == 1 && h.dataoffset == 0 && h.dim == d &&
+				h.elemtype == FLOAT4OID && len == head + sizeof(float) * d)
+			{
+				for (int i = 0; i < d; i++)
+				{
+					float		f;
+
+					memcpy(&f, body + head + sizeof(float) * i, sizeof(float));
+					out[i] = f;
+					if (unlikely(!isfinite(f)))
+						bad_element(f, i);
+				}
+				return;
+			}
+		}
+	}
+	gmm_point_read(DatumGetArrayTypeP(datum), d, out);
+}
+
 /* A one-dimensional float8[] of n values */
 ArrayType *
 gmm_array_1d(const double *v, int n)

@@ -25,11 +25,10 @@ static double *
 read_point(FunctionCallInfo fcinfo, int argno, GmmPrepared **pp, double **lp)
 {
 	GmmPrepared *p = gmm_prepared_from_arg(fcinfo, argno);
-	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(argno + 1);
 	double	   *x = p->work + p->d;		/* gmm_weighted_logpdfs uses work[0..d) */
 
 	*lp = p->work + 2 * p->d;
-	gmm_point_read(a, p->d, x);
+	gmm_point_read_datum(PG_GETARG_DATUM(argno + 1), p->d, x);
 	*pp = p;
 	return x;
 }
