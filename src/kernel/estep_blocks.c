@@ -66,6 +66,7 @@ typedef struct GmmScratch
 	double	   *llw;			/* GMM_BLOCK: weighted log-likelihoods */
 	double	   *sq;				/* d x d for BLAS, else unused */
 	double	   *s1;				/* d */
+	double	   *nk;				/* k */
 	GmmSuff    *acc;			/* the statistics of the block being run */
 } GmmScratch;
 
@@ -209,52 +210,72 @@ gmm_block_logpdf_small(const GmmPrepared *p, const double *rinv,
  * lp[j][r] for diag/spherical covariances, on the transposed block: the sum
  * over dimensions of each row's squared standardised distance held in
  * registers, 32 rows at a time (then 8), one dimension after the other (the
- * order of the sum of every row is that of the plain loop, hence its bits)
+ * order of the sum of every row is that of the plain loop, hence its bits).
+ * The dimensions go in chunks of GMM_DIAG_DIMS, every component running
+ * over a chunk while its rows of xt are in the L1 cache, the partial sums
+ * kept in lp between chunks.
  */
+#define GMM_DIAG_DIMS		48
+
 GMM_MULTIARCH_WIDE static void
 gmm_block_logpdf_diag(const GmmPrepared *p, const double *restrict xt,
 					  double *restrict lp, int nbp)
 {
 	int			k = p->k,
 				d = p->d;
+	int			r0 = 0;
 
-	for (int j = 0; j < k; j++)
+	for (; r0 + 4 * GMM_LANES <= nbp; r0 += 4 * GMM_LANES)
 	{
-		const double *mu = p->means + (Size) j * d;
-		const double *is = p->inv_std + (Size) j * d;
-		double		ln = p->log_norm[j];
-		double	   *lpj = lp + (Size) j * GMM_BLOCK;
-		int			r0 = 0;
-
-		for (; r0 + 4 * GMM_LANES <= nbp; r0 += 4 * GMM_LANES)
+		for (int i0 = 0; i0 < d; i0 += GMM_DIAG_DIMS)
 		{
-			gmm_v8		q0 = {0},
-						q1 = {0},
-						q2 = {0},
-						q3 = {0};
-			const double *x = xt + r0;
+			int			i1 = Min(d, i0 + GMM_DIAG_DIMS);
 
-			for (int i = 0; i < d; i++, x += GMM_BLOCK)
+			for (int j = 0; j < k; j++)
 			{
-				double		m = mu[i],
-							s = is[i];
-				gmm_v8		v0 = (GMM_V8(x) - m) * s,
-							v1 = (GMM_V8(x + 8) - m) * s,
-							v2 = (GMM_V8(x + 16) - m) * s,
-							v3 = (GMM_V8(x + 24) - m) * s;
+				const double *mu = p->means + (Size) j * d;
+				const double *is = p->inv_std + (Size) j * d;
+				double	   *q = lp + (Size) j * GMM_BLOCK + r0;
+				gmm_v8		q0 = {0},
+							q1 = {0},
+							q2 = {0},
+							q3 = {0};
+				const double *x = xt + (Size) i0 * GMM_BLOCK + r0;
 
-				q0 += v0 * v0;
-				q1 += v1 * v1;
-				q2 += v2 * v2;
-				q3 += v3 * v3;
+				if (i0 > 0)
+				{
+					q0 = GMM_V8(q);
+					q1 = GMM_V8(q + 8);
+					q2 = GMM_V8(q + 16);
+					q3 = GMM_V8(q + 24);
+				}
+				for (int i = i0; i < i1; i++, x += GMM_BLOCK)
+				{
+					double		m = mu[i],
+								s = is[i];
+					gmm_v8		v0 = (GMM_V8(x) - m) * s,
+								v1 = (GMM_V8(x + 8) - m) * s,
+								v2 = (GMM_V8(x + 16) - m) * s,
+								v3 = (GMM_V8(x + 24) - m) * s;
+
+					q0 += v0 * v0;
+					q1 += v1 * v1;
+					q2 += v2 * v2;
+					q3 += v3 * v3;
+				}
+				GMM_V8_STORE(q, q0);
+				GMM_V8_STORE(q + 8, q1);
+				GMM_V8_STORE(q + 16, q2);
+				GMM_V8_STORE(q + 24, q3);
 			}
-			GMM_V8_STORE(lpj + r0, ln - 0.5 * q0);
-			GMM_V8_STORE(lpj + r0 + 8, ln - 0.5 * q1);
-			GMM_V8_STORE(lpj + r0 + 16, ln - 0.5 * q2);
-			GMM_V8_STORE(lpj + r0 + 24, ln - 0.5 * q3);
 		}
-		for (; r0 < nbp; r0 += GMM_LANES)
+	}
+	for (; r0 < nbp; r0 += GMM_LANES)
+	{
+		for (int j = 0; j < k; j++)
 		{
+			const double *mu = p->means + (Size) j * d;
+			const double *is = p->inv_std + (Size) j * d;
 			gmm_v8		q0 = {0};
 			const double *x = xt + r0;
 
@@ -264,8 +285,17 @@ gmm_block_logpdf_diag(const GmmPrepared *p, const double *restrict xt,
 
 				q0 += v0 * v0;
 			}
-			GMM_V8_STORE(lpj + r0, ln - 0.5 * q0);
+			GMM_V8_STORE(lp + (Size) j * GMM_BLOCK + r0, q0);
 		}
+	}
+	/* from the sums of squares to the weighted log-densities */
+	for (int j = 0; j < k; j++)
+	{
+		double		ln = p->log_norm[j];
+		double	   *lpj = lp + (Size) j * GMM_BLOCK;
+
+		for (int r = 0; r < nbp; r += GMM_LANES)
+			GMM_V8_STORE(lpj + r, ln - 0.5 * GMM_V8(lpj + r));
 	}
 }
 
@@ -463,33 +493,35 @@ gmm_block_stats_small(GmmScratch *sc, const double *shift, int k, int d,
  * Statistics of diag/spherical components on the transposed block: four
  * dimensions at a time share the loads of g, eight lanes of partial sums per
  * dimension and statistic (each lane's order is that of one dimension at a
- * time, hence the same bits)
+ * time, hence the same bits); every component runs over the same four rows
+ * of xt while they are in the L1 cache.  nk: k doubles of scratch.
  */
 GMM_MULTIARCH_WIDE static void
 gmm_block_stats_diag(GmmScratch *sc, const double *shift, int k, int d,
-					 int nbp)
+					 int nbp, double *restrict nk)
 {
 	GmmSuff    *acc = sc->acc;
+	int			i = 0;
 
 	for (int j = 0; j < k; j++)
 	{
-		const double *restrict g = sc->lp + (Size) j * GMM_BLOCK;
-		const double *c = shift + (Size) j * d;
-		double	   *s1 = acc->s1 + (Size) j * d;
-		double	   *s2 = acc->s2 + (Size) j * d;
-		double		nkj = gmm_sum_lanes(g, nbp);
-		int			i = 0;
+		nk[j] = gmm_sum_lanes(sc->lp + (Size) j * GMM_BLOCK, nbp);
+		acc->nk[j] += nk[j];
+	}
+	for (; i + 4 <= d; i += 4)
+	{
+		const double *x0 = sc->xt + (Size) i * GMM_BLOCK;
 
-		if (nkj == 0.0)
-			continue;
-		acc->nk[j] += nkj;
-		for (; i + 4 <= d; i += 4)
+		for (int j = 0; j < k; j++)
 		{
-			const double *x0 = sc->xt + (Size) i * GMM_BLOCK;
-			double		c0 = c[i],
-						c1 = c[i + 1],
-						c2 = c[i + 2],
-						c3 = c[i + 3];
+			const double *restrict g = sc->lp + (Size) j * GMM_BLOCK;
+			const double *c = shift + (Size) j * d + i;
+			double	   *s1 = acc->s1 + (Size) j * d + i;
+			double	   *s2 = acc->s2 + (Size) j * d + i;
+			double		c0 = c[0],
+						c1 = c[1],
+						c2 = c[2],
+						c3 = c[3];
 			gmm_v8		a10 = {0},
 						a11 = {0},
 						a12 = {0},
@@ -499,6 +531,8 @@ gmm_block_stats_diag(GmmScratch *sc, const double *shift, int k, int d,
 						a22 = {0},
 						a23 = {0};
 
+			if (nk[j] == 0.0)
+				continue;
 			for (int r = 0; r < nbp; r += GMM_LANES)
 			{
 				gmm_v8		gr = GMM_V8(g + r),
@@ -520,22 +554,29 @@ gmm_block_stats_diag(GmmScratch *sc, const double *shift, int k, int d,
 				a22 += g2 * v2;
 				a23 += g3 * v3;
 			}
-			s1[i] += GMM_HSUM_V8(a10);
-			s1[i + 1] += GMM_HSUM_V8(a11);
-			s1[i + 2] += GMM_HSUM_V8(a12);
-			s1[i + 3] += GMM_HSUM_V8(a13);
-			s2[i] += GMM_HSUM_V8(a20);
-			s2[i + 1] += GMM_HSUM_V8(a21);
-			s2[i + 2] += GMM_HSUM_V8(a22);
-			s2[i + 3] += GMM_HSUM_V8(a23);
+			s1[0] += GMM_HSUM_V8(a10);
+			s1[1] += GMM_HSUM_V8(a11);
+			s1[2] += GMM_HSUM_V8(a12);
+			s1[3] += GMM_HSUM_V8(a13);
+			s2[0] += GMM_HSUM_V8(a20);
+			s2[1] += GMM_HSUM_V8(a21);
+			s2[2] += GMM_HSUM_V8(a22);
+			s2[3] += GMM_HSUM_V8(a23);
 		}
-		for (; i < d; i++)
+	}
+	for (; i < d; i++)
+	{
+		const double *xi = sc->xt + (Size) i * GMM_BLOCK;
+
+		for (int j = 0; j < k; j++)
 		{
-			const double *xi = sc->xt + (Size) i * GMM_BLOCK;
-			double		ci = c[i];
+			const double *restrict g = sc->lp + (Size) j * GMM_BLOCK;
+			double		ci = shift[(Size) j * d + i];
 			gmm_v8		a1 = {0},
 						a2 = {0};
 
+			if (nk[j] == 0.0)
+				continue;
 			for (int r = 0; r < nbp; r += GMM_LANES)
 			{
 				gmm_v8		v = GMM_V8(xi + r) - ci,
@@ -544,8 +585,8 @@ gmm_block_stats_diag(GmmScratch *sc, const double *shift, int k, int d,
 				a1 += gv;
 				a2 += gv * v;
 			}
-			s1[i] += GMM_HSUM_V8(a1);
-			s2[i] += GMM_HSUM_V8(a2);
+			acc->s1[(Size) j * d + i] += GMM_HSUM_V8(a1);
+			acc->s2[(Size) j * d + i] += GMM_HSUM_V8(a2);
 		}
 	}
 }
@@ -707,7 +748,7 @@ gmm_block_run(void *arg, int tid, int cblock)
 	if (p->chol != NULL)
 		gmm_block_stats_small(sc, job->shift, k, d, nbp);
 	else
-		gmm_block_stats_diag(sc, job->shift, k, d, nbp);
+		gmm_block_stats_diag(sc, job->shift, k, d, nbp, sc->nk);
 }
 
 /* Blocked, threaded E-step: adds the statistics of n rows to s */
@@ -765,6 +806,7 @@ gmm_estep_blocks(const GmmPrepared *p, const double *X, const double *w,
 		sc->llw = palloc(sizeof(double) * GMM_BLOCK);
 		sc->sq = job->use_blas ? palloc(mul_size(sizeof(double), mul_size(d, d))) : NULL;
 		sc->s1 = palloc(sizeof(double) * d);
+		sc->nk = palloc(sizeof(double) * k);
 	}
 
 	/* blocks per chunk: all partial statistics within GMM_PARTIAL_BYTES */
@@ -803,6 +845,7 @@ gmm_estep_blocks(const GmmPrepared *p, const double *X, const double *w,
 		if (sc->sq)
 			pfree(sc->sq);
 		pfree(sc->s1);
+		pfree(sc->nk);
 	}
 	if (job->rinv)
 		pfree(job->rinv);
