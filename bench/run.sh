@@ -2,7 +2,8 @@
 #
 # bench/run.sh: THE benchmark command of gmm (not part of the test command).
 #
-#   bash bench/run.sh [--quick] [--reps N] [--iters N] [--cases F1,F2,F3,F4,S1,T1,M1]
+#   bash bench/run.sh [--quick] [--reps N] [--iters N]
+#                     [--cases F1,F2,F3,F4,F5,F6,S1,T1,M1,M5,SP]
 #
 # 1. installs what it needs from Debian (build dependencies, scikit-learn,
 #    matplotlib, threadpoolctl, Armadillo and g++), unless GMM_SKIP_DEPS=1;
@@ -10,18 +11,22 @@
 #    cluster, stopped and removed at exit -- or, with GMM_USE_CLUSTER=1, uses
 #    the server the PG* variables point at (gmm already installed there);
 # 3. runs bench/bench.py: generates the datasets inside the cluster, exports
-#    them to numpy and to raw files, runs gmm, scikit-learn and the Armadillo
-#    driver (bench/arma_gmm.cpp, built into bench/out), and prints one line
-#    per case with medians, ratios and rows/s; writes bench/out/results.csv
-#    and bench/out/ratios.png.
+#    them to numpy and to raw files, runs gmm (with gmm.threads = 1 and with
+#    the default, both printed on every fit line), scikit-learn and the
+#    Armadillo driver (bench/arma_gmm.cpp, built into bench/out), measures
+#    the machine's read bandwidth and dgemm GFLOP/s (bench/machine.c) for
+#    F4-F6, and prints one line per case with medians, ratios, rows/s and
+#    the load of the machine; writes bench/out/results.csv, table.md and
+#    ratios.png.  SP runs bench/spill.py when the tree has it.
 #
 # GMM_SKIP_DEPS=1 skips apt; GMM_SKIP_BUILD=1 skips the build and install (the
 # throwaway cluster then runs the PostgreSQL in PGBIN with whatever gmm it has).
 #
 # --quick: a tenth of the rows, 3 iterations, 1 run (a smoke test, about a
-# minute).  The default (3 runs, 10 iterations) takes a few minutes on 2 cores.
-# Timings are only meaningful on a quiet machine: the first line prints the
-# load average.
+# minute once the tables exist).  The default (3 runs, 10 iterations; fewer
+# for F5 and F6) takes 10-15 minutes on 2 quiet cores.  Timings are only
+# meaningful on a quiet machine: every case line prints the load average
+# and how many other processes were running.
 
 set -euo pipefail
 
@@ -46,7 +51,7 @@ if [ "${GMM_USE_CLUSTER:-0}" != 1 ]; then
 		gmm_build_install
 	fi
 	gmm_cluster_start "${GMM_PGPORT:-54339}"
-	# the datasets (about 400 MB) stay in memory
+	# the datasets (about 1.2 GB) stay in memory
 	psql -X -q -c "ALTER SYSTEM SET shared_buffers = '1GB'" >/dev/null
 	gmm_as_pg "$PGBIN/pg_ctl" -D "$GMM_CLUSTER_DIR/data" -w restart -m fast >/dev/null
 fi
