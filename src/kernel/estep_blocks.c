@@ -3,11 +3,10 @@
  *	  The blocked E-step (see estep.h).  Each block of GMM_BLOCK rows goes
  *	  through three stages, written as loops across the rows of the block:
  *	   1. weighted log-densities lp[j][r] of every component: on the block
- *		  transposed (one dimension per row of xt, in 4 x 4 tiles), a forward substitution
+ *		  transposed (one dimension per row of xt; estep_diag.c), a forward substitution
  *		  against the Cholesky factor, eight rows and four dimensions at a
  *		  time in vector registers, or one pass over the dimensions for
- *		  diag/spherical models (32 rows in registers, eight-double vectors
- *		  that are AVX-512 registers where the CPU has them); from
+ *		  diag/spherical models (estep_diag.c); from
  *		  GMM_BLAS_MIN_D dimensions on, a
  *		  triangular solve with many right-hand sides (cblas_dtrsm);
  *	   2. responsibilities by a vectorised log-sum-exp over the components,
@@ -39,11 +38,10 @@
 #include <cblas.h>
 
 #include "kernel/estep.h"
+#include "kernel/estep_diag.h"
 #include "kernel/threads.h"
 #include "kernel/vecmath.h"
 
-/* rows per block (a multiple of GMM_LANES) */
-#define GMM_BLOCK			256
 /*
  * full/tied models of at least this dimension go through BLAS (below it the
  * register-blocked loops here are faster: measured up to d = 256)
@@ -203,99 +201,6 @@ gmm_block_logpdf_small(const GmmPrepared *p, const double *rinv,
 			GMM_V4_STORE(lpj + r0, ln - 0.5 * ql);
 			GMM_V4_STORE(lpj + r0 + 4, ln - 0.5 * qh);
 		}
-	}
-}
-
-/*
- * lp[j][r] for diag/spherical covariances, on the transposed block: the sum
- * over dimensions of each row's squared standardised distance held in
- * registers, 32 rows at a time (then 8), one dimension after the other (the
- * order of the sum of every row is that of the plain loop, hence its bits).
- * The dimensions go in chunks of GMM_DIAG_DIMS, every component running
- * over a chunk while its rows of xt are in the L1 cache, the partial sums
- * kept in lp between chunks.
- */
-#define GMM_DIAG_DIMS		48
-
-GMM_MULTIARCH_WIDE static void
-gmm_block_logpdf_diag(const GmmPrepared *p, const double *restrict xt,
-					  double *restrict lp, int nbp)
-{
-	int			k = p->k,
-				d = p->d;
-	int			r0 = 0;
-
-	for (; r0 + 4 * GMM_LANES <= nbp; r0 += 4 * GMM_LANES)
-	{
-		for (int i0 = 0; i0 < d; i0 += GMM_DIAG_DIMS)
-		{
-			int			i1 = Min(d, i0 + GMM_DIAG_DIMS);
-
-			for (int j = 0; j < k; j++)
-			{
-				const double *mu = p->means + (Size) j * d;
-				const double *is = p->inv_std + (Size) j * d;
-				double	   *q = lp + (Size) j * GMM_BLOCK + r0;
-				gmm_v8		q0 = {0},
-							q1 = {0},
-							q2 = {0},
-							q3 = {0};
-				const double *x = xt + (Size) i0 * GMM_BLOCK + r0;
-
-				if (i0 > 0)
-				{
-					q0 = GMM_V8(q);
-					q1 = GMM_V8(q + 8);
-					q2 = GMM_V8(q + 16);
-					q3 = GMM_V8(q + 24);
-				}
-				for (int i = i0; i < i1; i++, x += GMM_BLOCK)
-				{
-					double		m = mu[i],
-								s = is[i];
-					gmm_v8		v0 = (GMM_V8(x) - m) * s,
-								v1 = (GMM_V8(x + 8) - m) * s,
-								v2 = (GMM_V8(x + 16) - m) * s,
-								v3 = (GMM_V8(x + 24) - m) * s;
-
-					q0 += v0 * v0;
-					q1 += v1 * v1;
-					q2 += v2 * v2;
-					q3 += v3 * v3;
-				}
-				GMM_V8_STORE(q, q0);
-				GMM_V8_STORE(q + 8, q1);
-				GMM_V8_STORE(q + 16, q2);
-				GMM_V8_STORE(q + 24, q3);
-			}
-		}
-	}
-	for (; r0 < nbp; r0 += GMM_LANES)
-	{
-		for (int j = 0; j < k; j++)
-		{
-			const double *mu = p->means + (Size) j * d;
-			const double *is = p->inv_std + (Size) j * d;
-			gmm_v8		q0 = {0};
-			const double *x = xt + r0;
-
-			for (int i = 0; i < d; i++, x += GMM_BLOCK)
-			{
-				gmm_v8		v0 = (GMM_V8(x) - mu[i]) * is[i];
-
-				q0 += v0 * v0;
-			}
-			GMM_V8_STORE(lp + (Size) j * GMM_BLOCK + r0, q0);
-		}
-	}
-	/* from the sums of squares to the weighted log-densities */
-	for (int j = 0; j < k; j++)
-	{
-		double		ln = p->log_norm[j];
-		double	   *lpj = lp + (Size) j * GMM_BLOCK;
-
-		for (int r = 0; r < nbp; r += GMM_LANES)
-			GMM_V8_STORE(lpj + r, ln - 0.5 * GMM_V8(lpj + r));
 	}
 }
 
@@ -489,108 +394,6 @@ gmm_block_stats_small(GmmScratch *sc, const double *shift, int k, int d,
 	}
 }
 
-/*
- * Statistics of diag/spherical components on the transposed block: four
- * dimensions at a time share the loads of g, eight lanes of partial sums per
- * dimension and statistic (each lane's order is that of one dimension at a
- * time, hence the same bits); every component runs over the same four rows
- * of xt while they are in the L1 cache.  nk: k doubles of scratch.
- */
-GMM_MULTIARCH_WIDE static void
-gmm_block_stats_diag(GmmScratch *sc, const double *shift, int k, int d,
-					 int nbp, double *restrict nk)
-{
-	GmmSuff    *acc = sc->acc;
-	int			i = 0;
-
-	for (int j = 0; j < k; j++)
-	{
-		nk[j] = gmm_sum_lanes(sc->lp + (Size) j * GMM_BLOCK, nbp);
-		acc->nk[j] += nk[j];
-	}
-	for (; i + 4 <= d; i += 4)
-	{
-		const double *x0 = sc->xt + (Size) i * GMM_BLOCK;
-
-		for (int j = 0; j < k; j++)
-		{
-			const double *restrict g = sc->lp + (Size) j * GMM_BLOCK;
-			const double *c = shift + (Size) j * d + i;
-			double	   *s1 = acc->s1 + (Size) j * d + i;
-			double	   *s2 = acc->s2 + (Size) j * d + i;
-			double		c0 = c[0],
-						c1 = c[1],
-						c2 = c[2],
-						c3 = c[3];
-			gmm_v8		a10 = {0},
-						a11 = {0},
-						a12 = {0},
-						a13 = {0},
-						a20 = {0},
-						a21 = {0},
-						a22 = {0},
-						a23 = {0};
-
-			if (nk[j] == 0.0)
-				continue;
-			for (int r = 0; r < nbp; r += GMM_LANES)
-			{
-				gmm_v8		gr = GMM_V8(g + r),
-							v0 = GMM_V8(x0 + r) - c0,
-							v1 = GMM_V8(x0 + GMM_BLOCK + r) - c1,
-							v2 = GMM_V8(x0 + 2 * GMM_BLOCK + r) - c2,
-							v3 = GMM_V8(x0 + 3 * GMM_BLOCK + r) - c3,
-							g0 = gr * v0,
-							g1 = gr * v1,
-							g2 = gr * v2,
-							g3 = gr * v3;
-
-				a10 += g0;
-				a11 += g1;
-				a12 += g2;
-				a13 += g3;
-				a20 += g0 * v0;
-				a21 += g1 * v1;
-				a22 += g2 * v2;
-				a23 += g3 * v3;
-			}
-			s1[0] += GMM_HSUM_V8(a10);
-			s1[1] += GMM_HSUM_V8(a11);
-			s1[2] += GMM_HSUM_V8(a12);
-			s1[3] += GMM_HSUM_V8(a13);
-			s2[0] += GMM_HSUM_V8(a20);
-			s2[1] += GMM_HSUM_V8(a21);
-			s2[2] += GMM_HSUM_V8(a22);
-			s2[3] += GMM_HSUM_V8(a23);
-		}
-	}
-	for (; i < d; i++)
-	{
-		const double *xi = sc->xt + (Size) i * GMM_BLOCK;
-
-		for (int j = 0; j < k; j++)
-		{
-			const double *restrict g = sc->lp + (Size) j * GMM_BLOCK;
-			double		ci = shift[(Size) j * d + i];
-			gmm_v8		a1 = {0},
-						a2 = {0};
-
-			if (nk[j] == 0.0)
-				continue;
-			for (int r = 0; r < nbp; r += GMM_LANES)
-			{
-				gmm_v8		v = GMM_V8(xi + r) - ci,
-							gv = GMM_V8(g + r) * v;
-
-				a1 += gv;
-				a2 += gv * v;
-			}
-			acc->s1[(Size) j * d + i] += GMM_HSUM_V8(a1);
-			acc->s2[(Size) j * d + i] += GMM_HSUM_V8(a2);
-		}
-	}
-}
-
 /* y = sqrt(g) (x - c) and s1 = sum g (x - c) for one component, row-major */
 GMM_MULTIARCH static void
 gmm_block_weigh_rows(const double *restrict X, const double *restrict g,
@@ -652,64 +455,6 @@ gmm_block_stats_blas(GmmScratch *sc, const double *shift, const double *X,
 }
 
 /*
- * Transpose rows into xt (d x GMM_BLOCK), zero-padding rows nb..nbp-1: in
- * tiles of 4 rows x 4 dimensions (four loads, eight shuffles, four stores),
- * the edges one value at a time
- */
-GMM_MULTIARCH static void
-gmm_block_transpose(const double *restrict X, int nb, int nbp, int d,
-					double *restrict xt)
-{
-	int			r = 0;
-
-	for (; r + 4 <= nb; r += 4)
-	{
-		const double *x0 = X + (Size) r * d,
-				   *x1 = x0 + d,
-				   *x2 = x1 + d,
-				   *x3 = x2 + d;
-		int			i = 0;
-
-		for (; i + 4 <= d; i += 4)
-		{
-			gmm_v4		a = GMM_V4(x0 + i),
-						b = GMM_V4(x1 + i),
-						c = GMM_V4(x2 + i),
-						e = GMM_V4(x3 + i);
-			gmm_v4		ab0 = __builtin_shufflevector(a, b, 0, 4, 2, 6),
-						ab1 = __builtin_shufflevector(a, b, 1, 5, 3, 7),
-						ce0 = __builtin_shufflevector(c, e, 0, 4, 2, 6),
-						ce1 = __builtin_shufflevector(c, e, 1, 5, 3, 7);
-			double	   *o = xt + (Size) i * GMM_BLOCK + r;
-
-			GMM_V4_STORE(o, __builtin_shufflevector(ab0, ce0, 0, 1, 4, 5));
-			GMM_V4_STORE(o + GMM_BLOCK, __builtin_shufflevector(ab1, ce1, 0, 1, 4, 5));
-			GMM_V4_STORE(o + 2 * GMM_BLOCK, __builtin_shufflevector(ab0, ce0, 2, 3, 6, 7));
-			GMM_V4_STORE(o + 3 * GMM_BLOCK, __builtin_shufflevector(ab1, ce1, 2, 3, 6, 7));
-		}
-		for (; i < d; i++)
-		{
-			double	   *o = xt + (Size) i * GMM_BLOCK + r;
-
-			o[0] = x0[i];
-			o[1] = x1[i];
-			o[2] = x2[i];
-			o[3] = x3[i];
-		}
-	}
-	for (; r < nb; r++)
-	{
-		const double *x = X + (Size) r * d;
-
-		for (int i = 0; i < d; i++)
-			xt[(Size) i * GMM_BLOCK + r] = x[i];
-	}
-	for (int i = 0; i < d; i++)
-		for (int rp = nb; rp < nbp; rp++)
-			xt[(Size) i * GMM_BLOCK + rp] = 0.0;
-}
-
-/*
  * One block of the chunk, into its own zeroed statistics: a GmmBlockFn for
  * gmm_run_blocks
  */
@@ -748,7 +493,7 @@ gmm_block_run(void *arg, int tid, int cblock)
 	if (p->chol != NULL)
 		gmm_block_stats_small(sc, job->shift, k, d, nbp);
 	else
-		gmm_block_stats_diag(sc, job->shift, k, d, nbp, sc->nk);
+		gmm_block_stats_diag(sc->xt, sc->lp, job->shift, k, d, nbp, sc->nk, sc->acc);
 }
 
 /* Blocked, threaded E-step: adds the statistics of n rows to s */
