@@ -15,7 +15,7 @@ queries, serial and with the default parallel plan, against a plain scan
 and scikit-learn's predict; T1 gmm_train iterations with 0 and 2 parallel
 workers against a plain scan; M1 and M5 peak backend memory of gmm_fit on
 F2 and F5 (M5 also with {"storage": "float4"} where gmm has that option);
-SP runs bench/spill.py when it exists.
+SP, MS and VB run bench/spill.py, bench/missing.py and bench/bayes.py.
 
 Per-iteration time on every side is (time of N+1 iterations - time of 1) / N,
 the median over the repetitions; Armadillo's N is the number of iterations it
@@ -698,22 +698,34 @@ def memory_f5_case(db, iters, start, results):
                         peak_mb=peak4 / mb))
 
 
-def spill_case(quick):
-    """SP: bench/spill.py (written with gmm_fit's spilling, issue 13), when
-    it exists, run with the same PG* environment; its lines are printed as
-    they come."""
-    path = os.path.join(HERE, "spill.py")
+# The cases measured by scripts of their own (each against the same PG*
+# environment): code -> (script, what, arguments of a full run, of --quick)
+SCRIPT_CASES = {
+    "SP": ("spill.py", "gmm_fit spilling to a temporary file (8x its memory budget) vs in memory",
+           [], ["--rows", "400000", "--reps", "1", "--iters", "3"]),
+    "MS": ("missing.py", "incomplete rows (\"missing\": \"marginalize\") vs complete rows",
+           ["--rows", "200000"], ["--rows", "200000", "--reps", "1"]),
+    "VB": ("bayes.py", "one variational iteration vs one EM iteration on F2, beside BayesianGaussianMixture",
+           [], ["--reps", "1", "--iters", "2"]),
+}
+
+
+def script_case(code, quick):
+    """SP, MS, VB: a script of bench/ run with the same PG* environment; its
+    lines are printed as they come, prefixed by the case's code."""
+    script, what, full_args, quick_args = SCRIPT_CASES[code]
+    path = os.path.join(HERE, script)
     if not os.path.exists(path):
-        print("SP gmm_fit spilling to a temporary file: skipped (no bench/spill.py in this tree)",
-              flush=True)
+        print("%s %s: skipped (no bench/%s in this tree)" % (code, what, script), flush=True)
         return
-    print("SP bench/spill.py%s (%s):" % (" --quick" if quick else "", settle()), flush=True)
-    res = subprocess.run(["/usr/bin/python3", path] + (["--quick"] if quick else []),
-                         capture_output=True, text=True)
+    args = quick_args if quick else full_args
+    print("%s %s: bench/%s %s(%s)" % (code, what, script, " ".join(args) + " " if args else "",
+                                       settle()), flush=True)
+    res = subprocess.run(["/usr/bin/python3", path] + args, capture_output=True, text=True)
     for line in res.stdout.splitlines():
-        print("SP   " + line, flush=True)
+        print("%s   %s" % (code, line), flush=True)
     if res.returncode != 0:
-        print("SP   failed (exit %d): %s" % (res.returncode, res.stderr.strip()[-500:]), flush=True)
+        print("%s   failed (exit %d): %s" % (code, res.returncode, res.stderr.strip()[-500:]), flush=True)
 
 
 def markdown_table(results):
@@ -801,7 +813,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="10x fewer rows, 3 iterations, 1 run")
     ap.add_argument("--reps", type=int, default=None, help="runs per measurement (default 3)")
     ap.add_argument("--iters", type=int, default=None, help="EM iterations N (default 10)")
-    ap.add_argument("--cases", default="F1,F2,F3,F4,F5,F6,S1,T1,M1,M5,SP")
+    ap.add_argument("--cases", default="F1,F2,F3,F4,F5,F6,S1,T1,M1,M5,SP,MS,VB")
     args = ap.parse_args()
     reps = args.reps or (1 if args.quick else 3)
     iters = args.iters or (3 if args.quick else 10)
@@ -842,8 +854,9 @@ def main():
         memory_case(iters, starts["F2"], results)
     if "M5" in wanted:
         memory_f5_case(db, iters, starts["F5"], results)
-    if "SP" in wanted:
-        spill_case(args.quick)
+    for code in SCRIPT_CASES:
+        if code in wanted:
+            script_case(code, args.quick)
     print("scikit-learn's BLAS: %s; load average at the end %s" % (blas, load_average()),
           flush=True)
     db.close()

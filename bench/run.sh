@@ -3,7 +3,7 @@
 # bench/run.sh: THE benchmark command of gmm (not part of the test command).
 #
 #   bash bench/run.sh [--quick] [--reps N] [--iters N]
-#                     [--cases F1,F2,F3,F4,F5,F6,S1,T1,M1,M5,SP]
+#                     [--cases F1,F2,F3,F4,F5,F6,S1,T1,M1,M5,SP,MS,VB]
 #
 # 1. installs what it needs from Debian (build dependencies, scikit-learn,
 #    matplotlib, threadpoolctl, Armadillo and g++), unless GMM_SKIP_DEPS=1;
@@ -17,7 +17,8 @@
 #    the machine's read bandwidth and dgemm GFLOP/s (bench/machine.c) for
 #    F4-F6, and prints one line per case with medians, ratios, rows/s and
 #    the load of the machine; writes bench/out/results.csv, table.md and
-#    ratios.png.  SP runs bench/spill.py when the tree has it.
+#    ratios.png.  SP, MS and VB run bench/spill.py, bench/missing.py and
+#    bench/bayes.py (spilling, incomplete rows, variational fits).
 #
 # GMM_SKIP_DEPS=1 skips apt; GMM_SKIP_BUILD=1 skips the build and install (the
 # throwaway cluster then runs the PostgreSQL in PGBIN with whatever gmm it has).
