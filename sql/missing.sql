@@ -15,11 +15,44 @@ SELECT gmm_fit(x, 2, '{"missing": "drop"}') FROM mi;
 SELECT gmm_fit(x, 2, '{"missing": true}') FROM mi;
 SELECT gmm_em_step(gmm('{1}', '{0,0,0}', '{1,1,1}', 'diag'), x, 1, '{"missing": "ignore"}') FROM mi;
 SELECT gmm_train('mi', 'x', 2, '{"missing": "marginalise"}');
--- incomplete rows are held as float8 in memory: no float4 storage, no spilling (yet)
-SELECT gmm_fit(x, 2, '{"missing": "marginalize", "storage": "float4"}') FROM mi;
+-- incomplete rows spill past gmm.fit_memory_limit like complete rows (NaN
+-- for the missing values), as float8 or float4: the model is the one fitted
+-- in memory, bit for bit, for every covariance type, weighted or not, with
+-- about 10% (group 1) and 40% (group 2) of the values missing
+CREATE TABLE mi_big AS
+SELECT g, CASE WHEN i % 997 = 0 THEN '{NULL,NULL,NULL}'::float8[] ELSE ARRAY[
+	CASE WHEN abs(sin(i * 1.3 + 0.2)) < t THEN NULL ELSE (i % 3) * 4 + sin(i * 1.7) * 1.3 END,
+	CASE WHEN abs(sin(i * 2.9 + 0.5)) < t THEN NULL ELSE (i % 2) * 3 + cos(i * 0.9) * 0.8 END,
+	CASE WHEN abs(sin(i * 0.7 + 0.9)) < t THEN 'NaN' ELSE sin(i * 0.31) + (i % 3) END] END AS x,
+	1 + (i % 5) * 0.25 AS w
+FROM generate_series(1, 5000) i, (VALUES (1, 0.156), (2, 0.588)) v(g, t);
+SELECT g, round(avg(nm)::numeric / 3, 2) AS missing_fraction
+FROM (SELECT g, (SELECT count(*) FILTER (WHERE e IS NULL OR e = 'NaN') FROM unnest(x) e) AS nm
+	  FROM mi_big) s
+GROUP BY g ORDER BY g;
+CREATE TEMP TABLE mi_opts AS
+SELECT jsonb_build_object('missing', 'marginalize', 'covariance_type', t, 'seed', 5,
+						  'max_iter', 15) AS o
+FROM unnest(ARRAY['full', 'tied', 'diag', 'spherical']) t;
+CREATE TEMP TABLE mi_mem AS
+SELECT g, o, gmm_fit(x, 3, o)::text AS m, gmm_fit_weighted(x, w, 3, o)::text AS mw,
+	gmm_fit(x::real[], 3, o || '{"storage": "float4"}')::text AS m4
+FROM mi_big, mi_opts GROUP BY g, o;
 SET gmm.fit_memory_limit = '64kB';
-SELECT gmm_fit(x, 2, '{"missing": "marginalize"}') FROM mi, generate_series(1, 20) g;
+CREATE TEMP TABLE mi_spill AS
+SELECT g, o, gmm_fit(x, 3, o)::text AS m, gmm_fit_weighted(x, w, 3, o)::text AS mw,
+	gmm_fit(x::real[], 3, o || '{"storage": "float4"}')::text AS m4
+FROM mi_big, mi_opts GROUP BY g, o;
 RESET gmm.fit_memory_limit;
+SELECT g, o ->> 'covariance_type' AS cov, a.m = b.m AS same, a.mw = b.mw AS same_weighted,
+	a.m4 = b.m4 AS same_float4
+FROM mi_mem a JOIN mi_spill b USING (g, o) ORDER BY g, 2;
+SELECT count(*) AS temp_files_left FROM pg_ls_tmpdir();
+-- float4 storage of float4 data fits the same values as float8 storage
+SELECT g, o ->> 'covariance_type' AS cov,
+	a.m4 = (SELECT gmm_fit(x::real[], 3, o)::text FROM mi_big b WHERE b.g = a.g) AS float4_equals_float8,
+	(a.m4::gmm::jsonb -> 'fit') - 'log_likelihood'::text AS fit
+FROM mi_mem a ORDER BY g, 2;
 -- variational fits do not take incomplete rows (yet)
 SELECT gmm_fit(x, 2, '{"missing": "marginalize", "prior": {}}') FROM mi;
 -- a fit on incomplete rows: rows used, skipped (all missing), values missing

@@ -119,14 +119,11 @@ grow_buffer(GmmFitState *st, FunctionCallInfo fcinfo)
 
 	if (st->n >= limit)
 	{
-		if (st->can_spill && st->opts.missing != GMM_MISSING_MARGINALIZE)
+		if (st->can_spill)
 		{
 			start_spill(&st->spill, st, fcinfo);
 			return;
 		}
-		if (st->opts.missing == GMM_MISSING_MARGINALIZE)
-			gmm_fit_memory_limit_error("gmm_fit", st->n, st->d, per_row,
-									   "With \"missing\": \"marginalize\", gmm_fit holds the rows in memory (it does not spill them yet). Raise the limit, e.g. SET gmm.fit_memory_limit = '4GB', or fit with gmm_train, which takes the same option and reads the rows in passes.");
 		gmm_fit_memory_limit_error("gmm_fit", st->n, st->d, per_row,
 								   "Used as a window function, gmm_fit holds the rows in memory. Raise the limit, e.g. SET gmm.fit_memory_limit = '4GB', or call it as a plain aggregate.");
 	}
@@ -202,12 +199,6 @@ new_state(MemoryContext aggcxt, bool weighted, int k, Jsonb *options)
 		gmm_fit_options_parse(st->options, &st->opts, FIT_NAME(st),
 							  storage_option, st, "storage");
 	}
-	if (st->f4 && st->opts.missing == GMM_MISSING_MARGINALIZE)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s options \"storage\": \"float4\" and \"missing\": \"marginalize\" cannot be combined",
-						FIT_NAME(st)),
-				 errhint("Drop \"storage\" (incomplete rows are held as float8).")));
 	gmm_fit_options_set_k(&st->opts, k, FIT_NAME(st));
 	MemoryContextSwitchTo(old);
 	return st;
@@ -257,22 +248,13 @@ row_error_context(void *arg)
 }
 
 /*
- * Read point a (of dimension st->d) into x, as float4 when st->f4; -0.0
- * becomes 0.0 (as in gmm_train's sample)
+ * Store the d values of st->row into x as float4 (NaN, a missing value,
+ * stays NaN)
  */
 static void
-read_row(GmmFitState *st, ArrayType *a, void *x)
+store_float4(GmmFitState *st, void *x)
 {
-	int			d = st->d;
-
-	if (!st->f4)
-	{
-		gmm_point_read(a, d, (double *) x);
-		gmm_row_canonical_zeros((double *) x, d);
-		return;
-	}
-	gmm_point_read(a, d, st->row);
-	for (int i = 0; i < d; i++)
+	for (int i = 0; i < st->d; i++)
 	{
 		float		f = (float) st->row[i];
 
@@ -288,9 +270,29 @@ read_row(GmmFitState *st, ArrayType *a, void *x)
 }
 
 /*
+ * Read point a (of dimension st->d) into x, as float4 when st->f4; -0.0
+ * becomes 0.0 (as in gmm_train's sample)
+ */
+static void
+read_row(GmmFitState *st, ArrayType *a, void *x)
+{
+	int			d = st->d;
+
+	if (!st->f4)
+	{
+		gmm_point_read(a, d, (double *) x);
+		gmm_row_canonical_zeros((double *) x, d);
+		return;
+	}
+	gmm_point_read(a, d, st->row);
+	store_float4(st, x);
+}
+
+/*
  * "missing": "marginalize": read point a into st->row, NULL and NaN
  * elements as NaN; a row with every element missing is counted and not
- * kept (false).  Such fits hold float8 rows in memory (no float4, no spill).
+ * kept (false).  The row is then stored like complete rows (float8 or
+ * float4, in memory or spilled), with NaN for its missing values.
  */
 static bool
 read_row_missing(GmmFitState *st, ArrayType *a)
@@ -347,7 +349,7 @@ add_row(GmmFitState *st, ArrayType *a, double weight, FunctionCallInfo fcinfo)
 
 		if (st->opts.missing == GMM_MISSING_MARGINALIZE)
 		{
-			/* float8 in memory (read_row_missing); an all-missing row is counted, not kept */
+			/* an all-missing row is counted, not kept */
 			if (!read_row_missing(st, a))
 			{
 				error_context_stack = errcb.previous;
@@ -364,7 +366,9 @@ add_row(GmmFitState *st, ArrayType *a, double weight, FunctionCallInfo fcinfo)
 				(void *) (st->X + (Size) st->n * d);
 			wslot = st->weighted ? st->w + st->n : NULL;
 		}
-		if (st->opts.missing == GMM_MISSING_MARGINALIZE)
+		if (st->opts.missing == GMM_MISSING_MARGINALIZE && st->f4)
+			store_float4(st, x);
+		else if (st->opts.missing == GMM_MISSING_MARGINALIZE)
 			memcpy(x, st->row, sizeof(double) * d);
 		else
 			read_row(st, a, x);
@@ -458,25 +462,14 @@ gmm_fit_weighted_transfn(PG_FUNCTION_ARGS)
  * section (rows used, rows skipped, values missing)
  */
 static Gmm *
-fit_observed(GmmFitState *st, double sum_w)
+fit_observed(GmmFitState *st, GmmRowSource *rows)
 {
-	GmmRows		rows;
 	Gmm		   *m;
 
-	/* held in memory as float8 (read_row_missing, grow_buffer) */
-	rows.X = st->X;
-	rows.w = st->weighted ? st->w : NULL;
-	rows.n = st->n;
-	rows.d = st->d;
-	rows.sum_w = sum_w;
 	if (st->values_missing > 0)
-	{
-		GmmMissCounts cnt;
-
-		m = gmm_em_fit_observed(&rows, &st->opts, FIT_NAME(st), &cnt);
-	}
+		m = gmm_em_fit_observed(rows, &st->opts, FIT_NAME(st));
 	else
-		m = gmm_em_fit(&rows, &st->opts, FIT_NAME(st));
+		m = gmm_em_fit_source(rows, NULL, NULL, &st->opts, FIT_NAME(st));
 	return gmm_with_observed(m, (double) st->n, (double) st->rows_skipped,
 							 (double) st->values_missing);
 }
@@ -509,21 +502,18 @@ gmm_fit_finalfn(PG_FUNCTION_ARGS)
 	fitcxt = AllocSetContextCreate(CurrentMemoryContext, "gmm_fit",
 								   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(fitcxt);
-	if (st->opts.missing == GMM_MISSING_MARGINALIZE)
-		m = fit_observed(st, sum_w);
+	if (st->spill)
+		rows = gmm_spill_source(st->spill, sum_w);
 	else
-	{
-		if (st->spill)
-			rows = gmm_spill_source(st->spill, sum_w);
-		else
-			rows = gmm_memory_source(st->f4 ? NULL : st->X, st->Xf,
-									 st->weighted ? st->w : NULL, st->n, st->d,
-									 sum_w);
-		if (st->opts.prior)
-			m = gmm_vb_fit_source(rows, &st->opts, FIT_NAME(st));
-		else
-			m = gmm_em_fit_source(rows, NULL, NULL, &st->opts, FIT_NAME(st));
-	}
+		rows = gmm_memory_source(st->f4 ? NULL : st->X, st->Xf,
+								 st->weighted ? st->w : NULL, st->n, st->d,
+								 sum_w);
+	if (st->opts.missing == GMM_MISSING_MARGINALIZE)
+		m = fit_observed(st, rows);
+	else if (st->opts.prior)
+		m = gmm_vb_fit_source(rows, &st->opts, FIT_NAME(st));
+	else
+		m = gmm_em_fit_source(rows, NULL, NULL, &st->opts, FIT_NAME(st));
 	gmm_fit_warning_count(m, &st->opts, FIT_NAME(st));
 	MemoryContextSwitchTo(old);
 	result = palloc(VARSIZE(m));

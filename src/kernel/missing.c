@@ -61,7 +61,8 @@ gmm_miss_cache_create(const GmmPrepared *p, MemoryContext cxt)
 	c->pend_cap = (int) Max(16, Min((Size) MISS_PEND_MAX,
 									MISS_PEND_DOUBLES / ((Size) k + 3 * (Size) d + 1)));
 	c->pend_cap = (c->pend_cap + GMM_LANES - 1) / GMM_LANES * GMM_LANES;	/* padded groups fit */
-	c->pend_row = palloc(sizeof(int) * c->pend_cap);
+	c->pend_x = palloc(mul_size(sizeof(double), mul_size(c->pend_cap, d)));
+	c->pend_w = palloc(sizeof(double) * c->pend_cap);
 	c->pend_pt = palloc(sizeof(MissPattern *) * c->pend_cap);
 	if (p->cov_type == GMM_COV_DIAG || p->cov_type == GMM_COV_SPHERICAL)
 	{
@@ -492,23 +493,27 @@ incomplete_row(GmmMissCache *c, const double *X, const double *w, int r,
 	}
 	if (gmm_miss_patterns_full(c))
 	{
-		gmm_miss_flush_pending(c, X, w, s);
+		gmm_miss_flush_pending(c, s);
 		gmm_miss_patterns_reset(c);
 	}
 	c->pend_pt[c->n_pend] = gmm_miss_pattern(c);
-	c->pend_row[c->n_pend] = r;
+	memcpy(c->pend_x + (Size) c->n_pend * d, X + (Size) r * d, sizeof(double) * d);
+	c->pend_w[c->n_pend] = w ? w[r] : 1.0;
 	if (++c->n_pend == c->pend_cap)
-		gmm_miss_flush_pending(c, X, w, s);
+		gmm_miss_flush_pending(c, s);
 }
 
-/* E-step over a block of rows with missing values */
+/*
+ * E-step over a block of rows with missing values, leaving the last
+ * complete rows gathered and the incomplete rows waiting in c (see
+ * gmm_estep_missing_end): the statistics depend only on the sequence of
+ * rows, not on how it is cut into calls
+ */
 void
-gmm_estep_missing(GmmMissCache *c, const double *X, const double *w, int n,
-				  GmmSuff *s, GmmMissCounts *cnt)
+gmm_estep_missing_rows(GmmMissCache *c, const double *X, const double *w, int n,
+					   GmmSuff *s, GmmMissCounts *cnt)
 {
 	int			d = c->d;
-	int			ng = 0;
-	bool		gw_used = false;
 
 	for (int r = 0; r < n; r++)
 	{
@@ -527,17 +532,34 @@ gmm_estep_missing(GmmMissCache *c, const double *X, const double *w, int n,
 		if (cnt)
 			cnt->rows_used += 1.0;
 		/* a complete row: gathered for the blocked E-step */
-		memcpy(c->gx + (Size) ng * d, x, sizeof(double) * d);
-		c->gw[ng] = wr;
-		gw_used |= (wr != 1.0);
-		if (++ng == MISS_CHUNK)
+		memcpy(c->gx + (Size) c->ng * d, x, sizeof(double) * d);
+		c->gw[c->ng] = wr;
+		c->gw_used |= (wr != 1.0);
+		if (++c->ng == MISS_CHUNK)
 		{
-			gmm_estep_accum(c->p, c->gx, gw_used ? c->gw : NULL, ng, s);
-			ng = 0;
-			gw_used = false;
+			gmm_estep_accum(c->p, c->gx, c->gw_used ? c->gw : NULL, c->ng, s);
+			c->ng = 0;
+			c->gw_used = false;
 		}
 	}
-	if (ng > 0)
-		gmm_estep_accum(c->p, c->gx, gw_used ? c->gw : NULL, ng, s);
-	gmm_miss_flush_pending(c, X, w, s);
+}
+
+/* The statistics of the rows left gathered or waiting in c */
+void
+gmm_estep_missing_end(GmmMissCache *c, GmmSuff *s)
+{
+	if (c->ng > 0)
+		gmm_estep_accum(c->p, c->gx, c->gw_used ? c->gw : NULL, c->ng, s);
+	c->ng = 0;
+	c->gw_used = false;
+	gmm_miss_flush_pending(c, s);
+}
+
+/* E-step over a block of rows with missing values */
+void
+gmm_estep_missing(GmmMissCache *c, const double *X, const double *w, int n,
+				  GmmSuff *s, GmmMissCounts *cnt)
+{
+	gmm_estep_missing_rows(c, X, w, n, s, cnt);
+	gmm_estep_missing_end(c, s);
 }

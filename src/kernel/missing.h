@@ -60,6 +60,17 @@ extern void gmm_estep_missing(GmmMissCache *c, const double *X, const double *w,
 							  int n, GmmSuff *s, GmmMissCounts *cnt);
 
 /*
+ * The same in pieces, for rows that come in blocks: gmm_estep_missing_rows
+ * over each block leaves complete rows gathered and incomplete ones waiting
+ * (copied) in c; gmm_estep_missing_end adds them.  The statistics depend
+ * only on the sequence of rows, not on how it is cut into blocks.
+ */
+extern void gmm_estep_missing_rows(GmmMissCache *c, const double *X,
+								   const double *w, int n, GmmSuff *s,
+								   GmmMissCounts *cnt);
+extern void gmm_estep_missing_end(GmmMissCache *c, GmmSuff *s);
+
+/*
  * The k weighted log-densities lp of the observed dimensions of x (NaN =
  * missing) and log p(x_o); NaN when every value is missing.  A complete x
  * gives exactly gmm_point_logpdf's values.
@@ -78,13 +89,15 @@ gmm_count_missing(const double *x, int d)
 }
 
 /*
- * kernel/missing_fit.c: gmm_em_fit for rows with missing values (NaN, no
- * row entirely missing): the k range of opts; initialisation and
- * re-seeding see the rows with each missing value replaced by the
- * weighted mean of its dimension.  *cnt receives the counts of the last
- * E-step of the returned model (rows_skipped is left as it was).
+ * kernel/missing_fit.c: gmm_em_fit for the rows of a row source (rowsrc.h)
+ * with missing values (NaN, no row entirely missing): the k range of opts;
+ * initialisation and re-seeding see the rows with each missing value
+ * replaced by the weighted mean of its dimension, filled block by block.
+ * The result depends only on the rows, not on the source's blocks (rows in
+ * memory or spilled give the same bits).
  */
-extern Gmm *gmm_em_fit_observed(const GmmRows *rows, const GmmFitOptions *opts,
-								 const char *caller, GmmMissCounts *cnt);
+struct GmmRowSource;
+extern Gmm *gmm_em_fit_observed(struct GmmRowSource *rows,
+								 const GmmFitOptions *opts, const char *caller);
 
 #endif							/* GMM_KERNEL_MISSING_H */

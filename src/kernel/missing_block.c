@@ -223,8 +223,7 @@ alloc_buffers(GmmMissCache *c)
 
 /* The E-step of the waiting rows, grouped by pattern */
 void
-gmm_miss_flush_pending(GmmMissCache *c, const double *X, const double *w,
-					   GmmSuff *s)
+gmm_miss_flush_pending(GmmMissCache *c, GmmSuff *s)
 {
 	int			n = c->n_pend,
 				d = c->d,
@@ -255,7 +254,7 @@ gmm_miss_flush_pending(GmmMissCache *c, const double *X, const double *w,
 		c->grp_start[g + 1] += c->grp_start[g];
 	/* the rows of each group in their order (grp_start[g] counts up to g + 1's start) */
 	for (int i = 0; i < n; i++)
-		c->grp_rows[c->grp_start[c->pend_pt[i]->group]++] = c->pend_row[i];
+		c->grp_rows[c->grp_start[c->pend_pt[i]->group]++] = i;
 	for (int g = ng; g > 0; g--)
 		c->grp_start[g] = c->grp_start[g - 1];
 	c->grp_start[0] = 0;
@@ -269,11 +268,11 @@ gmm_miss_flush_pending(GmmMissCache *c, const double *X, const double *w,
 
 		for (int r = 0; r < nb; r++)
 		{
-			const double *x = X + (Size) rows[r] * d;
+			const double *x = c->pend_x + (Size) rows[r] * d;
 
 			for (int a = 0; a < pt->no; a++)
 				c->bx[(Size) a * c->pend_cap + r] = x[pt->obs[a]];
-			c->bw[r] = w ? w[rows[r]] : 1.0;
+			c->bw[r] = c->pend_w[rows[r]];
 		}
 		for (int a = 0; a < pt->no; a++)
 			for (int r = nb; r < nbp; r++)

@@ -69,7 +69,10 @@ struct GmmMissCache
 	/* full/tied: incomplete rows waiting for the grouped E-step */
 	int			n_pend;
 	int			pend_cap;		/* rows that may wait (the stride of the b* buffers) */
-	int		   *pend_row;		/* pend_cap row numbers in the caller's block */
+	double	   *pend_x;			/* pend_cap x d: the waiting rows (copies) */
+	double	   *pend_w;			/* pend_cap: their weights */
+	int			ng;				/* complete rows gathered in gx */
+	bool		gw_used;		/* ... some with a weight other than 1 */
 	MissPattern **pend_pt;		/* pend_cap */
 	uint64		batch;			/* flushes so far */
 	MissPattern **grp_pt;		/* a flush's groups: pattern, */
@@ -93,7 +96,6 @@ extern MissPattern *gmm_miss_pattern(GmmMissCache *c);
  * kernel/missing_block.c: the E-step of the c->n_pend incomplete rows
  * waiting in c (full and tied models), grouped by pattern, into s
  */
-extern void gmm_miss_flush_pending(GmmMissCache *c, const double *X,
-								   const double *w, GmmSuff *s);
+extern void gmm_miss_flush_pending(GmmMissCache *c, GmmSuff *s);
 
 #endif							/* GMM_KERNEL_MISSING_INT_H */
