@@ -7,7 +7,8 @@ For tables of 200k and 800k rows of d = 8 points, each of
   SELECT sum(gmm_logpdf(m, x)) FROM table, SELECT gmm_score(m, x) FROM table,
   gmm_train with a prior (variational), SELECT gmm_vb_step(m, x) FROM table,
   gmm_fit with gmm.fit_memory_limit = 8MB (both tables spill; float8, and
-  float4 storage with k-means initialisation),
+  float4 storage with k-means initialisation; and incomplete rows with
+  "missing": "marginalize"),
   and for incomplete rows gmm_em_step(m, x, 1, '{"missing": "marginalize"}'),
   gmm_train with that option and sum(gmm_logpdf_observed(m, x))
 runs in a fresh connection (serial plans, so the backend does all the work)
@@ -56,6 +57,10 @@ STATEMENTS = {
                          "\"diag\", \"max_iter\": 2, \"tol\": 0, \"seed\": 1, \"missing\": \"marginalize\"}') IS NULL"
                          % (HOLES.replace("'", "''"), S),
     "gmm_logpdf_observed": "SELECT sum(gmm_logpdf_observed(%s, %s)) IS NULL FROM %s.t{n}" % (MODEL, HOLES, S),
+    # incomplete rows spill too (full covariances: the grouped E-step), read filled for initialisation
+    "gmm_fit spill missing": "SET gmm.fit_memory_limit = '8MB'; SELECT gmm_fit(%s, 3, '{\"max_iter\": 2, "
+                             "\"tol\": 0, \"seed\": 1, \"missing\": \"marginalize\"}') IS NULL FROM %s.t{n}"
+                             % (HOLES, S),
 }
 
 
