@@ -146,3 +146,22 @@ CREATE AGGREGATE gmm_stats_agg(m gmm, x float8[], weight float8, options jsonb) 
 	COMBINEFUNC = gmm_stats_merge, PARALLEL = SAFE);
 COMMENT ON AGGREGATE gmm_em_step(gmm, float8[], float8, jsonb) IS 'one weighted EM iteration from model m (weight 1 for unweighted rows); option "missing": "marginalize" fits incomplete rows (rows with every element missing are skipped)';
 COMMENT ON AGGREGATE gmm_stats_agg(gmm, float8[], float8, jsonb) IS 'the E-step statistics of weighted rows under model m (weight 1 for unweighted rows); option "missing": "marginalize" for incomplete rows';
+
+-- gmm_score for incomplete rows: the mean observed-data log-likelihood per
+-- row over the rows with an observed element (gmm_score's state, combine
+-- and final functions)
+CREATE FUNCTION gmm_score_observed_accum(float8[], gmm, float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'gmm_score_observed_accum' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gmm_score_observed_accum(float8[], gmm, float8[]) IS 'transition function of gmm_score_observed';
+CREATE AGGREGATE gmm_score_observed(m gmm, x float8[]) (
+	SFUNC = gmm_score_observed_accum, STYPE = float8[], INITCOND = '{0,0,0}',
+	COMBINEFUNC = gmm_score_combine, FINALFUNC = gmm_score_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE gmm_score_observed(gmm, float8[]) IS 'mean log-likelihood of the observed elements per row (gmm_logpdf_observed) over the rows with at least one observed element';
+
+-- the observed-data counts of gmm_stats collected with "missing": "marginalize"
+CREATE FUNCTION gmm_stats_n_rows_skipped(gmm_stats) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'gmm_stats_n_rows_skipped' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION gmm_stats_n_values_missing(gmm_stats) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'gmm_stats_n_values_missing' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION gmm_stats_n_rows_skipped(gmm_stats) IS 'rows skipped because every element was missing, for statistics collected with "missing": "marginalize" (NULL for others)';
+COMMENT ON FUNCTION gmm_stats_n_values_missing(gmm_stats) IS 'missing elements of the rows accumulated, for statistics collected with "missing": "marginalize" (NULL for others)';

@@ -57,6 +57,7 @@ typedef struct EmStepCache
 	int			block_rows;		/* rows a state buffers at most; 0: none */
 	Size		base;			/* offset of the pending rows in a state */
 	Size		cap_size;		/* VARSIZE of a state with cap rows of room */
+	uint16		cap_obs;		/* ... and its GMM_STATS_FLAG_OBSERVED */
 	int			cap;
 	struct varlena *arr;		/* a short point array, unpacked */
 } EmStepCache;
@@ -105,6 +106,7 @@ emstep_cache(GmmPrepared *p, FunctionCallInfo fcinfo)
 		c->base = gmm_stats_size(p->model);
 		c->block_rows = emstep_block_rows(p->d, c->base, plain_aggregate(fcinfo));
 		c->cap_size = c->base;
+		c->cap_obs = 0;
 		c->cap = 0;
 		c->arr = MemoryContextAlloc(p->cxt, EMSTEP_ARR_SIZE);
 		p->extra = c;
@@ -146,9 +148,11 @@ same_model_shape(const GmmStats *s, const GmmPrepared *p, const EmStepCache *c)
 static inline int
 state_capacity(EmStepCache *c, const GmmStats *s)
 {
-	if (VARSIZE(s) != c->cap_size)
+	if (VARSIZE(s) != c->cap_size ||
+		(s->flags & GMM_STATS_FLAG_OBSERVED) != c->cap_obs)
 	{
 		c->cap_size = VARSIZE(s);
+		c->cap_obs = s->flags & GMM_STATS_FLAG_OBSERVED;
 		c->cap = gmm_stats_capacity(s);
 	}
 	return c->cap;
@@ -382,7 +386,7 @@ gmm_stats_combine(PG_FUNCTION_ARGS)
 		if (a == arg)
 			a = gmm_stats_copy(arg);
 	}
-	gmm_stats_merge_into(a, b);
+	a = gmm_stats_merge_into(a, b);
 	PG_RETURN_POINTER(a);
 }
 
@@ -413,6 +417,10 @@ gmm_stats_mstep(const GmmStats *s, double reg_covar, bool oas, int *n_empty)
 	m->log_likelihood = s->sum_ll / s->sum_w;
 	m->n_iter = (GMM_IS_FITTED(prev) && prev->n_iter < PG_INT32_MAX) ? prev->n_iter + 1 : 1;
 	gmm_validate(m);
+	/* statistics of "missing": "marginalize": the observed-data section, as gmm_fit's */
+	if (s->flags & GMM_STATS_FLAG_OBSERVED)
+		m = gmm_with_observed(m, (double) s->n_rows, (double) GMM_STATS_OBS(s)[0],
+							  (double) GMM_STATS_OBS(s)[1]);
 	return m;
 }
 

@@ -7,8 +7,11 @@
  *	  once through the E-step of kernel/missing.c into the state's sums,
  *	  which stay plain sums: the combine function, parallel query,
  *	  postgres_fdw and Citus merge them as they merge any gmm_stats.  A row
- *	  with every element missing is skipped, like a NULL row (the gmm_stats
- *	  value has no field to count it).  The other options of gmm_fit are
+ *	  with every element missing adds nothing to the sums; the state counts
+ *	  it, and the missing values of the other rows, in its observed-data
+ *	  counts (GMM_STATS_FLAG_OBSERVED), which merge exactly and give
+ *	  gmm_em_step's and gmm_stats_to_model's models the observed-data
+ *	  section of gmm_fit's.  The other options of gmm_fit are
  *	  accepted and ignored, so that one options object serves every
  *	  function; the M-step options go to gmm_stats_to_model.
  */
@@ -84,23 +87,45 @@ accum_options(FunctionCallInfo fcinfo, bool weighted)
 {
 	int			oarg = weighted ? 4 : 3;
 	GmmPrepared *p;
+	GmmStats   *s;
 	double	   *x;
+	int			nmiss;
 	Datum		result;
 
 	if (PG_ARGISNULL(oarg) ||
 		options_missing(PG_GETARG_JSONB_P(oarg), "gmm_em_step") != GMM_MISSING_MARGINALIZE ||
 		PG_ARGISNULL(1) || PG_ARGISNULL(2) || (weighted && PG_ARGISNULL(3)))
 		return plain_accum(fcinfo);
+	if (weighted)
+	{
+		gmm_check_row_weight(PG_GETARG_FLOAT8(3), NULL, 0);
+		if (PG_GETARG_FLOAT8(3) == 0.0)
+			return plain_accum(fcinfo);		/* skipped, not counted */
+	}
 	p = gmm_prepared_from_arg(fcinfo, 1);
 	x = palloc(sizeof(double) * p->d);	/* per row: the executor resets it */
-	if (gmm_point_read_missing(PG_GETARG_ARRAYTYPE_P(2), p->d, x) == p->d)
-	{
-		/* every element missing: skipped, like a NULL row */
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+	nmiss = gmm_point_read_missing(PG_GETARG_ARRAYTYPE_P(2), p->d, x);
 	pfree(x);
+	if (nmiss == p->d)
+	{
+		/* every element missing: nothing to the sums, counted as skipped */
+		if (PG_ARGISNULL(0))
+			s = gmm_stats_alloc(p->model, gmm_stats_fingerprint(p->model));
+		else if (AggCheckCallContext(fcinfo, NULL) != 0)
+			s = (GmmStats *) PG_GETARG_POINTER(0);
+		else
+		{
+			/* called as a plain function: never scribble on the argument */
+			GmmStats   *arg = DatumGetGmmStatsP(PG_GETARG_DATUM(0));
+
+			s = gmm_stats_settled(arg);
+			if (s == arg)
+				s = gmm_stats_copy(arg);
+		}
+		s = gmm_stats_make_observed(s);
+		gmm_stats_add_observed(s, 1, 0);
+		PG_RETURN_POINTER(s);
+	}
 	gmm_stats_accum_marginalize = true;
 	PG_TRY();
 	{
@@ -111,7 +136,10 @@ accum_options(FunctionCallInfo fcinfo, bool weighted)
 		gmm_stats_accum_marginalize = false;
 	}
 	PG_END_TRY();
-	return result;
+	/* the state (in an aggregate) or a new value: counted in place */
+	s = gmm_stats_make_observed((GmmStats *) DatumGetPointer(result));
+	gmm_stats_add_observed(s, 0, nmiss);
+	PG_RETURN_POINTER(s);
 }
 
 PG_FUNCTION_INFO_V1(gmm_stats_accum_weighted_options);

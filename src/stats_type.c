@@ -109,7 +109,7 @@ gmm_stats_capacity(const GmmStats *s)
 {
 	if (!(s->flags & GMM_STATS_FLAG_PENDING))
 		return 0;
-	return (int) ((VARSIZE(s) - gmm_stats_base_size(s)) /
+	return (int) ((VARSIZE(s) - gmm_stats_base_size(s) - GMM_STATS_OBS_BYTES(s)) /
 				  (sizeof(float8) * ((Size) s->d + 1)));
 }
 
@@ -122,8 +122,9 @@ GmmStats *
 gmm_stats_resize(const GmmStats *s, int capacity)
 {
 	Size		base = gmm_stats_base_size(s);
-	Size		sz = add_size(base, mul_size(mul_size(sizeof(float8), capacity),
-											 (Size) s->d + 1));
+	Size		sz = add_size(add_size(base, mul_size(mul_size(sizeof(float8), capacity),
+													  (Size) s->d + 1)),
+							  GMM_STATS_OBS_BYTES(s));
 	GmmStats   *c;
 
 	Assert(s->n_pending <= capacity);
@@ -135,9 +136,11 @@ gmm_stats_resize(const GmmStats *s, int capacity)
 	c = (GmmStats *) palloc(sz);
 	memcpy(c, s, base);
 	SET_VARSIZE(c, sz);
+	if (c->flags & GMM_STATS_FLAG_OBSERVED)
+		memcpy(GMM_STATS_OBS(c), GMM_STATS_OBS(s), 2 * sizeof(int64));
 	if (capacity == 0)
 	{
-		c->flags = 0;
+		c->flags &= GMM_STATS_FLAG_OBSERVED;
 		c->n_pending = 0;
 		return c;
 	}
@@ -219,13 +222,60 @@ gmm_stats_settled(GmmStats *s)
 
 	if (!(s->flags & GMM_STATS_FLAG_PENDING))
 		return s;
-	c = (GmmStats *) palloc(gmm_stats_base_size(s));
+	c = (GmmStats *) palloc(gmm_stats_base_size(s) + GMM_STATS_OBS_BYTES(s));
 	memcpy(c, s, gmm_stats_base_size(s));
-	SET_VARSIZE(c, gmm_stats_base_size(s));
-	c->flags = 0;
+	SET_VARSIZE(c, gmm_stats_base_size(s) + GMM_STATS_OBS_BYTES(s));
+	c->flags &= GMM_STATS_FLAG_OBSERVED;
 	c->n_pending = 0;
+	if (c->flags & GMM_STATS_FLAG_OBSERVED)
+		memcpy(GMM_STATS_OBS(c), GMM_STATS_OBS(s), 2 * sizeof(int64));
 	flush_embedded(c, s);
 	return c;
+}
+
+/*
+ * s with the observed-data counts (zero when s had none): s itself if it
+ * has them, else a copy in CurrentMemoryContext one count pair longer
+ * (pending rows kept in place)
+ */
+GmmStats *
+gmm_stats_make_observed(GmmStats *s)
+{
+	GmmStats   *c;
+
+	if (s->flags & GMM_STATS_FLAG_OBSERVED)
+		return s;
+	c = (GmmStats *) palloc(VARSIZE(s) + 2 * sizeof(int64));
+	memcpy(c, s, VARSIZE(s));
+	SET_VARSIZE(c, VARSIZE(s) + 2 * sizeof(int64));
+	c->flags |= GMM_STATS_FLAG_OBSERVED;
+	GMM_STATS_OBS(c)[0] = GMM_STATS_OBS(c)[1] = 0;
+	return c;
+}
+
+/* One observed-data count plus n, with an error beyond GMM_STATS_MAX_ROWS */
+static void
+add_count(int64 *count, int64 n, const char *what)
+{
+	int64		sum;
+
+	if (unlikely(pg_add_s64_overflow(*count, n, &sum) || sum > GMM_STATS_MAX_ROWS))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("gmm_stats count of %s overflows: " INT64_FORMAT " + " INT64_FORMAT,
+						what, *count, n),
+				 errdetail("A gmm_stats value counts at most " INT64_FORMAT ".",
+						   (int64) GMM_STATS_MAX_ROWS)));
+	*count = sum;
+}
+
+/* Add to the observed-data counts of s (which must have them) */
+void
+gmm_stats_add_observed(GmmStats *s, int64 rows_skipped, int64 values_missing)
+{
+	Assert(s->flags & GMM_STATS_FLAG_OBSERVED);
+	add_count(&GMM_STATS_OBS(s)[0], rows_skipped, "rows skipped");
+	add_count(&GMM_STATS_OBS(s)[1], values_missing, "missing values");
 }
 
 /*
@@ -282,15 +332,21 @@ gmm_stats_check_same_model(const GmmStats *a, const GmmStats *b)
 
 /*
  * a += b, after checking that they belong to the same model; b's pending
- * rows go through the E-step into a (b is not modified)
+ * rows go through the E-step into a (b is not modified).  Returns a, or a
+ * longer copy of it when b has observed-data counts and a had none.
  */
-void
+GmmStats *
 gmm_stats_merge_into(GmmStats *a, const GmmStats *b)
 {
 	GmmSuff		va,
 				vb;
 
 	gmm_stats_check_same_model(a, b);
+	if (b->flags & GMM_STATS_FLAG_OBSERVED)
+	{
+		a = gmm_stats_make_observed(a);
+		gmm_stats_add_observed(a, GMM_STATS_OBS(b)[0], GMM_STATS_OBS(b)[1]);
+	}
 	gmm_stats_view(a, &va);
 	gmm_stats_view((GmmStats *) b, &vb);
 	gmm_suff_merge(&va, &vb);
@@ -299,6 +355,7 @@ gmm_stats_merge_into(GmmStats *a, const GmmStats *b)
 	gmm_stats_add_rows(a, b->n_rows);
 	gmm_stats_check_range(a);
 	flush_embedded(a, b);
+	return a;
 }
 
 /*
@@ -458,6 +515,20 @@ check_stats_values(GmmStats *s)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("gmm_stats without rows have a non-zero sum of log-likelihoods")));
+	if (s->flags & GMM_STATS_FLAG_OBSERVED)
+	{
+		int64		skipped = GMM_STATS_OBS(s)[0],
+					missing = GMM_STATS_OBS(s)[1];
+
+		if (skipped < 0 || skipped > GMM_STATS_MAX_ROWS || missing < 0 ||
+			(double) missing > (double) s->n_rows * (s->d - 1))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("gmm_stats observed-data counts are out of range: " INT64_FORMAT " rows skipped, " INT64_FORMAT " values missing",
+							skipped, missing),
+					 errdetail("Both must be non-negative; each of the " INT64_FORMAT " rows accumulated has at most %d missing values.",
+							   s->n_rows, s->d - 1)));
+	}
 }
 
 /* ---------------------------------------------------------------------
@@ -488,6 +559,9 @@ gmm_stats_to_cstring(GmmStats *s)
 	appendStringInfo(&buf, "{\"covariance_type\":\"%s\",\"n_components\":%d,\"dimension\":%d,\"n_rows\":" INT64_FORMAT ",\"sum_weights\":",
 					 gmm_cov_type_name(s->cov_type), k, d, s->n_rows);
 	gmm_json_append_double(&buf, s->sum_w);
+	if (s->flags & GMM_STATS_FLAG_OBSERVED)
+		appendStringInfo(&buf, ",\"n_rows_skipped\":" INT64_FORMAT ",\"n_values_missing\":" INT64_FORMAT,
+						 GMM_STATS_OBS(s)[0], GMM_STATS_OBS(s)[1]);
 	appendStringInfoString(&buf, ",\"sum_log_likelihood\":");
 	gmm_json_append_double(&buf, s->sum_ll);
 	appendStringInfoString(&buf, ",\"nk\":");
@@ -538,8 +612,10 @@ static GmmStats *
 gmm_stats_from_jsonb(Jsonb *jb)
 {
 	static const char *const keys[] = {
-		"n_rows", "sum_weights", "sum_log_likelihood", "nk", "s1", "s2", "model"
+		"n_rows", "sum_weights", "sum_log_likelihood", "nk", "s1", "s2", "model",
+		"n_rows_skipped", "n_values_missing"
 	};
+	const int	nrequired = 7;	/* the two counts are optional, but go together */
 	static const char *const nkw[] = {"component weights"};
 	static const char *const s1w[] = {"components", "first moments"};
 	static const char *const s2w[] = {"components", "second moments"};
@@ -593,7 +669,7 @@ gmm_stats_from_jsonb(Jsonb *jb)
 		vals[i] = gmm_json_copy(&v);
 	}
 	for (int i = 0; i < (int) lengthof(keys); i++)
-		if (vals[i] == NULL)
+		if (vals[i] == NULL && (i < nrequired || vals[7] || vals[8]))
 			gmm_json_error(&stats_json, "missing key \"%s\"", keys[i]);
 
 	m = read_model(vals[6]);
@@ -609,6 +685,14 @@ gmm_stats_from_jsonb(Jsonb *jb)
 	s->n_rows = gmm_json_integer(&stats_json, vals[0], "n_rows", GMM_STATS_MAX_ROWS);
 	s->sum_w = gmm_json_number(&stats_json, vals[1], "sum_weights");
 	s->sum_ll = gmm_json_number(&stats_json, vals[2], "sum_log_likelihood");
+	if (vals[7])
+	{
+		s = gmm_stats_make_observed(s);
+		GMM_STATS_OBS(s)[0] = gmm_json_integer(&stats_json, vals[7], "n_rows_skipped",
+											   GMM_STATS_MAX_ROWS);
+		GMM_STATS_OBS(s)[1] = gmm_json_integer(&stats_json, vals[8], "n_values_missing",
+											   GMM_STATS_MAX_ROWS);
+	}
 	dims[0] = s->k;
 	dims[1] = s->d;
 	gmm_json_read(&stats_json, vals[3], dims, 1, "nk", nkw, GMM_STATS_NK(s));
@@ -688,6 +772,11 @@ gmm_stats_send(PG_FUNCTION_ARGS)
 	pq_sendbytes(&buf, VARDATA_ANY(model), VARSIZE_ANY_EXHDR(model));
 	for (Size i = 0; i < n; i++)
 		pq_sendfloat8(&buf, v[i]);
+	if (s->flags & GMM_STATS_FLAG_OBSERVED)
+	{
+		pq_sendint64(&buf, GMM_STATS_OBS(s)[0]);
+		pq_sendint64(&buf, GMM_STATS_OBS(s)[1]);
+	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -727,7 +816,7 @@ gmm_stats_recv(PG_FUNCTION_ARGS)
 		binary_error("unsupported gmm_stats binary format version %d", version);
 	if (cov_type < 0 || cov_type >= GMM_NUM_COV_TYPES)
 		binary_error("invalid gmm_stats covariance type code %d", cov_type);
-	if (flags != 0)
+	if (flags != 0 && flags != GMM_STATS_FLAG_OBSERVED)
 		binary_error("invalid gmm_stats flags %d", flags);
 	gmm_check_shape(k, d);
 	n_rows = pq_getmsgint64(buf);
@@ -749,9 +838,10 @@ gmm_stats_recv(PG_FUNCTION_ARGS)
 					 m->k, m->d, gmm_cov_type_name(m->cov_type));
 
 	n = gmm_stats_value_count(cov_type, k, d);
-	if ((Size) (buf->len - buf->cursor) != n * sizeof(float8))
+	if ((Size) (buf->len - buf->cursor) != n * sizeof(float8) +
+		(flags ? 2 * sizeof(int64) : 0))
 		binary_error("gmm_stats binary value has %d bytes of statistics where %zu were expected",
-					 buf->len - buf->cursor, n * sizeof(float8));
+					 buf->len - buf->cursor, n * sizeof(float8) + (flags ? 2 * sizeof(int64) : 0));
 	s = gmm_stats_alloc(m, gmm_stats_fingerprint(m));
 	s->n_rows = n_rows;
 	s->sum_w = sum_w;
@@ -759,6 +849,12 @@ gmm_stats_recv(PG_FUNCTION_ARGS)
 	v = GMM_STATS_NK(s);
 	for (Size i = 0; i < n; i++)
 		v[i] = pq_getmsgfloat8(buf);
+	if (flags)
+	{
+		s = gmm_stats_make_observed(s);
+		GMM_STATS_OBS(s)[0] = pq_getmsgint64(buf);
+		GMM_STATS_OBS(s)[1] = pq_getmsgint64(buf);
+	}
 	check_stats_values(s);
 	PG_RETURN_GMM_STATS_P(s);
 }
@@ -818,4 +914,31 @@ gmm_stats_counts(PG_FUNCTION_ARGS)
 	GmmStats   *s = PG_GETARG_GMM_STATS_SETTLED(0);
 
 	PG_RETURN_ARRAYTYPE_P(gmm_array_1d(GMM_STATS_NK(s), s->k));
+}
+
+PG_FUNCTION_INFO_V1(gmm_stats_n_rows_skipped);
+/*
+ * rows skipped because every value was missing ("missing": "marginalize");
+ * NULL for statistics collected without that option
+ */
+Datum
+gmm_stats_n_rows_skipped(PG_FUNCTION_ARGS)
+{
+	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
+
+	if (!(s->flags & GMM_STATS_FLAG_OBSERVED))
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(GMM_STATS_OBS(s)[0]);
+}
+
+PG_FUNCTION_INFO_V1(gmm_stats_n_values_missing);
+/* missing values of the rows accumulated; NULL as above */
+Datum
+gmm_stats_n_values_missing(PG_FUNCTION_ARGS)
+{
+	GmmStats   *s = PG_GETARG_GMM_STATS_P(0);
+
+	if (!(s->flags & GMM_STATS_FLAG_OBSERVED))
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(GMM_STATS_OBS(s)[1]);
 }

@@ -13,6 +13,13 @@
  *	 s2[k][s2n] sum_i w_i g_ij (x_i - mu_j)(x_i - mu_j)^T, packed as in kernel/suff.h
  *				(full/tied: lower triangle row by row; diag/spherical: the
  *				diagonal)
+ *	 pending	room for rows not yet in the sums (aggregate states only,
+ *				GMM_STATS_FLAG_PENDING): capacity x d values, capacity weights
+ *	 observed	with GMM_STATS_FLAG_OBSERVED (statistics of "missing":
+ *				"marginalize"), last: two int64 counts, the rows skipped
+ *				because every value was missing and the missing values of
+ *				the rows accumulated.  Values without the flag (all those
+ *				written by 0.1.0) end before it, so they read as before.
  * where g_ij are the responsibilities under the embedded model and the
  * shift mu_j is that model's mean of component j (see kernel/suff.h).  Embedding the
  * model makes a gmm_stats value self-contained: the M-step needs the means
@@ -61,6 +68,11 @@ typedef struct GmmStats
 #define GMM_STATS_FLAG_PENDING	0x0001	/* room for pending rows follows */
 #define GMM_STATS_FLAG_WEIGHTED 0x0002	/* a pending row has a weight != 1 */
 #define GMM_STATS_FLAG_HOLES	0x0004	/* a pending row has missing values (NaN) */
+#define GMM_STATS_FLAG_OBSERVED 0x0008	/* the observed-data counts end the value */
+
+/* the observed-data counts: [0] rows skipped (all missing), [1] values missing */
+#define GMM_STATS_OBS_BYTES(s)	(((s)->flags & GMM_STATS_FLAG_OBSERVED) ? 2 * sizeof(int64) : 0)
+#define GMM_STATS_OBS(s)		((int64 *) ((char *) (s) + VARSIZE(s) - 2 * sizeof(int64)))
 
 #define GMM_STATS_HEADER_SIZE	offsetof(GmmStats, data)
 #define GMM_STATS_MODEL(s)		((Gmm *) (s)->data)
@@ -90,7 +102,10 @@ extern void gmm_stats_flush(GmmStats *dst, const GmmStats *src,
 							const GmmPrepared *p);
 extern void gmm_stats_settle(GmmStats *s);
 extern GmmStats *gmm_stats_settled(GmmStats *s);
-extern void gmm_stats_merge_into(GmmStats *a, const GmmStats *b);
+extern GmmStats *gmm_stats_merge_into(GmmStats *a, const GmmStats *b);
+extern GmmStats *gmm_stats_make_observed(GmmStats *s);
+extern void gmm_stats_add_observed(GmmStats *s, int64 rows_skipped,
+								   int64 values_missing);
 extern void gmm_stats_add_rows(GmmStats *s, int64 n);
 extern void gmm_stats_check_range(const GmmStats *s);
 
