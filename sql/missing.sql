@@ -53,6 +53,23 @@ SELECT g, o ->> 'covariance_type' AS cov,
 	a.m4 = (SELECT gmm_fit(x::real[], 3, o)::text FROM mi_big b WHERE b.g = a.g) AS float4_equals_float8,
 	(a.m4::gmm::jsonb -> 'fit') - 'log_likelihood'::text AS fit
 FROM mi_mem a ORDER BY g, 2;
+-- parallel plans: gmm_score_observed and the counts of gmm_stats_agg equal
+-- the serial ones
+CREATE TEMP TABLE mi_serial AS
+SELECT g, gmm_score_observed(m::gmm, x) AS score, gmm_stats_agg(m::gmm, x, 1, '{"missing": "marginalize"}') AS s
+FROM mi_big JOIN mi_mem USING (g) WHERE o ->> 'covariance_type' = 'full' GROUP BY g, m;
+SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off;
+SELECT abs(p.score / s.score - 1) < 1e-12 AS score_same,
+	gmm_stats_n_rows(p.s) = gmm_stats_n_rows(s.s) AS rows_same,
+	gmm_stats_n_rows_skipped(p.s) = gmm_stats_n_rows_skipped(s.s) AS skipped_same,
+	gmm_stats_n_values_missing(p.s) = gmm_stats_n_values_missing(s.s) AS missing_same,
+	abs(gmm_stats_log_likelihood(p.s) / gmm_stats_log_likelihood(s.s) - 1) < 1e-12 AS ll_same
+FROM mi_serial s, (SELECT gmm_score_observed(m::gmm, x) AS score, gmm_stats_agg(m::gmm, x, 1, '{"missing": "marginalize"}') AS s
+	FROM mi_big JOIN mi_mem USING (g) WHERE g = 2 AND o ->> 'covariance_type' = 'full' GROUP BY m) p
+WHERE s.g = 2;
+RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather; RESET parallel_leader_participation;
 -- variational fits do not take incomplete rows (yet)
 SELECT gmm_fit(x, 2, '{"missing": "marginalize", "prior": {}}') FROM mi;
 -- a fit on incomplete rows: rows used, skipped (all missing), values missing
@@ -106,7 +123,58 @@ SELECT gmm_fit(ARRAY[i, CASE WHEN i % 3 = 0 THEN NULL ELSE 5 END, CASE WHEN i % 
 SELECT gmm_em_step(gmm('{1}', '{0,5,0}', '{1,1,1}', 'diag'), ARRAY[i, 5, CASE WHEN i % 4 = 0 THEN 'NaN'::float8 ELSE i END],
 	1, '{"missing": "marginalize"}') IS NOT NULL AS ridge_keeps_it_definite
 	FROM generate_series(1, 30) i;
-DROP TABLE mi, mi_m;
+-- gmm_stats of incomplete rows count the rows used, the rows skipped (every
+-- value missing) and the values missing, as gmm_fit does; the counts merge
+-- exactly and go through the text, jsonb and binary forms
+CREATE TABLE mi_s AS SELECT gmm_stats_agg((SELECT m FROM mi_m), x, 1, '{"missing": "marginalize"}') AS s FROM mi;
+SELECT gmm_stats_n_rows(s), gmm_stats_n_rows_skipped(s), gmm_stats_n_values_missing(s),
+	(s::jsonb) - 'nk' - 's1' - 's2' - 'model' - 'sum_log_likelihood' - 'sum_weights' AS counts,
+	(s::text)::gmm_stats::text = s::text AS text_round_trip,
+	(s::jsonb)::gmm_stats::text = s::text AS jsonb_round_trip
+	FROM mi_s;
+SELECT gmm_stats_n_rows_skipped(gmm_stats_merge(a, b)) AS skipped, gmm_stats_n_values_missing(gmm_stats_merge(a, b)) AS missing,
+	gmm_stats_n_values_missing(gmm_stats_merge(a, NULL)) AS missing_a,
+	gmm_stats_n_values_missing(gmm_stats_merge(c, a)) AS merged_with_plain
+	FROM (SELECT gmm_stats_agg(m, x, 1, '{"missing": "marginalize"}') FILTER (WHERE i % 2 = 0) a,
+	             gmm_stats_agg(m, x, 1, '{"missing": "marginalize"}') FILTER (WHERE i % 2 = 1) b,
+	             gmm_stats_agg(m, x) FILTER (WHERE i % 2 = 1 AND i % 5 <> 0 AND i % 6 <> 0 AND i <= 200) c
+	      FROM mi, mi_m GROUP BY m) t;
+-- gmm_em_step and gmm_stats_to_model give the observed-data section of gmm_fit
+SELECT (gmm_em_step(m, x, 1, '{"missing": "marginalize"}')::jsonb -> 'fit') - 'log_likelihood' - 'n_iter' AS em_step_fit,
+	gmm_stats_to_model(gmm_stats_agg(m, x, 1, '{"missing": "marginalize"}'))::text =
+	gmm_em_step(m, x, 1, '{"missing": "marginalize"}')::text AS to_model_equals_em_step,
+	gmm_n_rows_skipped(gmm_stats_to_model(gmm_stats_agg(m, x, 1, '{"missing": "marginalize"}'), '{"reg_covar": 1e-3}')) AS skipped
+	FROM mi, mi_m GROUP BY m;
+-- statistics without the option have no counts (and the text form no keys)
+SELECT gmm_stats_n_rows_skipped(s) IS NULL AS no_skipped, gmm_stats_n_values_missing(s) IS NULL AS no_missing,
+	s::jsonb ? 'n_rows_skipped' AS has_key, gmm_n_rows_skipped(gmm_stats_to_model(s)) IS NULL AS no_section
+	FROM (SELECT gmm_stats_agg(m, x) AS s FROM mi, mi_m WHERE i % 5 <> 0 AND i % 6 <> 0 AND i <= 200 GROUP BY m) t;
+-- a group of all-missing rows: statistics without rows that count them; no model
+SELECT gmm_stats_n_rows(s), gmm_stats_n_rows_skipped(s), gmm_stats_n_values_missing(s),
+	gmm_stats_log_likelihood(s) IS NULL AS no_ll
+	FROM (SELECT gmm_stats_agg(m, x, 1, '{"missing": "marginalize"}') AS s FROM mi, mi_m WHERE i > 200 GROUP BY m) t;
+SELECT gmm_stats_to_model(gmm_stats_agg(m, x, 1, '{"missing": "marginalize"}')) FROM mi, mi_m WHERE i > 200 GROUP BY m;
+-- ... and as a plain function, state argument untouched
+SELECT gmm_stats_n_rows_skipped(gmm_stats_accum(gmm_stats_accum(NULL, m, '{NULL,NULL,NULL}', 1, '{"missing": "marginalize"}'),
+	m, '{1,NULL,2}', 2, '{"missing": "marginalize"}')) AS skipped,
+	gmm_stats_n_values_missing(gmm_stats_accum(NULL, m, '{1,NULL,2}', 2, '{"missing": "marginalize"}')) AS missing,
+	gmm_stats_accum(NULL, m, '{NULL,NULL,NULL}', 0, '{"missing": "marginalize"}') IS NULL AS weight_0_not_counted
+	FROM mi_m;
+-- invalid counts in the text form
+SELECT '{"n_rows":2,"n_rows_skipped":1,"sum_weights":2,"sum_log_likelihood":-1,"nk":[2],"s1":[[0,0]],"s2":[[0,0,0]],"model":{"covariance_type":"full","weights":[1],"means":[[0,0]],"covariances":[[[1,0],[0,1]]]}}'::gmm_stats;
+SELECT '{"n_rows":2,"n_rows_skipped":-1,"n_values_missing":0,"sum_weights":2,"sum_log_likelihood":-1,"nk":[2],"s1":[[0,0]],"s2":[[0,0,0]],"model":{"covariance_type":"full","weights":[1],"means":[[0,0]],"covariances":[[[1,0],[0,1]]]}}'::gmm_stats;
+SELECT '{"n_rows":2,"n_rows_skipped":0,"n_values_missing":3,"sum_weights":2,"sum_log_likelihood":-1,"nk":[2],"s1":[[0,0]],"s2":[[0,0,0]],"model":{"covariance_type":"full","weights":[1],"means":[[0,0]],"covariances":[[[1,0],[0,1]]]}}'::gmm_stats;
+SELECT gmm_stats_n_values_missing('{"n_rows":2,"n_rows_skipped":5,"n_values_missing":2,"sum_weights":2,"sum_log_likelihood":-1,"nk":[2],"s1":[[0,0]],"s2":[[0,0,0]],"model":{"covariance_type":"full","weights":[1],"means":[[0,0]],"covariances":[[[1,0],[0,1]]]}}'::gmm_stats) AS missing;
+-- gmm_score_observed: the mean of gmm_logpdf_observed over the rows with an
+-- observed value (all-missing and NULL rows skipped); gmm_score on complete rows
+SELECT abs(gmm_score_observed(m, x) / avg(gmm_logpdf_observed(m, x)) - 1) < 1e-12 AS agrees,
+	count(gmm_logpdf_observed(m, x)) AS scored
+	FROM (SELECT x FROM mi UNION ALL SELECT NULL) t, mi_m GROUP BY m;
+SELECT gmm_score_observed(m, x) = gmm_score(m, x) AS complete_same
+	FROM mi, mi_m WHERE i % 5 <> 0 AND i % 6 <> 0 AND i <= 200 GROUP BY m;
+SELECT gmm_score_observed(m, x) IS NULL AS all_missing_null FROM mi, mi_m WHERE i > 200 GROUP BY m;
+SELECT gmm_score_observed(m, '{1,NULL}') FROM mi_m;
+DROP TABLE mi, mi_m, mi_s;
 -- weighted gmm_em_step with the option equals gmm_fit_weighted's iteration
 CREATE TABLE mi2 AS SELECT i, ARRAY[CASE WHEN i % 5 = 0 THEN NULL ELSE (i % 2) * 6 + (i % 7) * 0.3 END,
 	(i % 2) * 4 + (i % 11) * 0.2, CASE WHEN i % 6 = 0 THEN 'NaN' ELSE (i % 13) * 0.1 END]::float8[] AS x,

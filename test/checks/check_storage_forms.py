@@ -284,6 +284,7 @@ AGG = {
     "gmm_em_step_miss": "gmm_em_step({m}, {x}, {w}, '{\"missing\": \"marginalize\"}')",
     "gmm_stats_agg_miss": "gmm_stats_agg({m}, {x}, {w}, '{\"missing\": \"marginalize\"}')",
     "gmm_fit_miss": "gmm_fit({x}, 2, '%s' ORDER BY t.id)" % FIT_OPTS_MISS,
+    "gmm_score_observed_miss": "gmm_score_observed({m}, {x})",
 }
 AGG["gmm_fit_prior"] = "gmm_fit({x}, 2, '%s' ORDER BY t.id)" % FIT_OPTS.replace('"tol": 0', '"prior": {}')
 AGG_NO_MODEL = ("gmm_fit", "gmm_fit_w", "gmm_fit_prior", "gmm_fit_miss")

@@ -170,6 +170,9 @@ stats = [q("SELECT s::text, s::jsonb::text, gmm_stats_send(s) FROM (SELECT gmm_s
            % (m, w))[0] for m, w in ((MODEL_SQL[0], ""), (MODEL_SQL[1], ", w"), (MODEL_SQL[5], ""))]
 stats += [q("SELECT s::text, s::jsonb::text, gmm_stats_send(s) FROM (SELECT gmm_vb_stats(%s, x) s FROM fz_pts) a"
             % m)[0] for m in (MODEL_SQL[8], MODEL_SQL[9])]
+# statistics of incomplete rows carry the observed-data counts
+stats += [q("SELECT s::text, s::jsonb::text, gmm_stats_send(s) FROM (SELECT gmm_stats_agg(%s, x, 1, "
+            "'{\"missing\": \"marginalize\"}') s FROM fz_holes) a" % MODEL_SQL[-1])[0]]
 SEEDS = {
     "gmm text": [m[0] for m in models],
     "gmm jsonb": [m[1] for m in models],
@@ -352,6 +355,17 @@ def check_model(path, inp):
         if "canceling statement" in str(e):
             counts["timeouts"] += 1
         orows = []
+    try:
+        score = q("SELECT gmm_score_observed(m, p) FROM (%s) o, (SELECT m FROM fz_gmm LIMIT 1) s"
+                  % OBSERVED_SQL.replace("SELECT p, gmm_logpdf_observed(m, p), gmm_predict_proba_observed(m, p), "
+                                         "gmm_predict_observed(m, p), gmm_n_components(m)", "SELECT p"))[0][0]
+        if score is not None and score != score:
+            problem("misbehaving", path, "gmm_score_observed is NaN", inp)
+    except Lost:
+        raise
+    except psycopg2.Error as e:
+        if "canceling statement" in str(e):
+            counts["timeouts"] += 1
     for p, lp, proba, pred, k in orows:
         if lp is not None and lp != lp:
             problem("misbehaving", path, "gmm_logpdf_observed is NaN at %s" % (p[:6],), inp)
