@@ -64,6 +64,8 @@ gmm_miss_cache_create(const GmmPrepared *p, MemoryContext cxt)
 	c->pend_x = palloc(mul_size(sizeof(double), mul_size(c->pend_cap, d)));
 	c->pend_w = palloc(sizeof(double) * c->pend_cap);
 	c->pend_pt = palloc(sizeof(MissPattern *) * c->pend_cap);
+	if (p->cov_type != GMM_COV_DIAG && p->cov_type != GMM_COV_SPHERICAL && d <= MISS_DIRECT_D)
+		c->direct = palloc0(sizeof(MissPattern *) << d);
 	if (p->cov_type == GMM_COV_DIAG || p->cov_type == GMM_COV_SPHERICAL)
 	{
 		const double *cov = GMM_COVS(c->m);
@@ -218,6 +220,8 @@ gmm_miss_patterns_reset(GmmMissCache *c)
 {
 	MemoryContextReset(c->pat_cxt);
 	memset(c->slots, 0, sizeof(MissPattern *) * MISS_SLOTS);
+	if (c->direct)
+		memset(c->direct, 0, sizeof(MissPattern *) << c->d);
 	c->n_patterns = 0;
 	c->bytes = 0;
 }
@@ -473,8 +477,29 @@ incomplete_row(GmmMissCache *c, const double *X, const double *w, int r,
 			   GmmSuff *s, GmmMissCounts *cnt)
 {
 	int			d = c->d;
-	int			no = set_mask(c, X + (Size) r * d);
+	const double *x = X + (Size) r * d;
+	MissPattern *pt;
+	int			no;
 
+	if (c->direct)
+	{
+		/* the pattern by its bits, without the mask while it is known */
+		uint64		bits = 0;
+
+		for (int i = 0; i < d; i++)
+			bits |= (uint64) (x[i] == x[i]) << i;
+		pt = c->direct[bits];
+		if (pt != NULL)
+		{
+			if (cnt)
+			{
+				cnt->rows_used += 1.0;
+				cnt->values_missing += d - pt->no;
+			}
+			goto queue;
+		}
+	}
+	no = set_mask(c, x);
 	if (no == 0)
 	{
 		if (cnt)
@@ -496,8 +521,13 @@ incomplete_row(GmmMissCache *c, const double *X, const double *w, int r,
 		gmm_miss_flush_pending(c, s);
 		gmm_miss_patterns_reset(c);
 	}
-	c->pend_pt[c->n_pend] = gmm_miss_pattern(c);
-	memcpy(c->pend_x + (Size) c->n_pend * d, X + (Size) r * d, sizeof(double) * d);
+	pt = gmm_miss_pattern(c);
+	if (c->direct)
+		c->direct[c->bits] = pt;
+queue:
+	c->pend_pt[c->n_pend] = pt;
+	for (int i = 0; i < d; i++)
+		c->pend_x[(Size) c->n_pend * d + i] = X[(Size) r * d + i];
 	c->pend_w[c->n_pend] = w ? w[r] : 1.0;
 	if (++c->n_pend == c->pend_cap)
 		gmm_miss_flush_pending(c, s);
@@ -519,12 +549,13 @@ gmm_estep_missing_rows(GmmMissCache *c, const double *X, const double *w, int n,
 	{
 		const double *x = X + (Size) r * d;
 		double		wr = w ? w[r] : 1.0;
+		double	   *restrict g;
 
 		if ((r & 1023) == 1023)
 			CHECK_FOR_INTERRUPTS();
 		if (wr == 0.0)
 			continue;
-		if (unlikely(has_nan(x, d)))
+		if (has_nan(x, d))
 		{
 			incomplete_row(c, X, w, r, s, cnt);
 			continue;
@@ -532,7 +563,9 @@ gmm_estep_missing_rows(GmmMissCache *c, const double *X, const double *w, int n,
 		if (cnt)
 			cnt->rows_used += 1.0;
 		/* a complete row: gathered for the blocked E-step */
-		memcpy(c->gx + (Size) c->ng * d, x, sizeof(double) * d);
+		g = c->gx + (Size) c->ng * d;
+		for (int i = 0; i < d; i++)
+			g[i] = x[i];
 		c->gw[c->ng] = wr;
 		c->gw_used |= (wr != 1.0);
 		if (++c->ng == MISS_CHUNK)

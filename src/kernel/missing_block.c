@@ -71,6 +71,50 @@ zbuf(const GmmMissCache *c, int j)
 }
 
 /*
+ * The responsibilities of the group's nb rows row by row, from the
+ * log-densities in c->bg (nbp rows with the padding): for groups where a
+ * row has no density under any component
+ */
+static void
+group_resp_rows(GmmMissCache *c, int nb, int nbp, GmmSuff *s)
+{
+	int			k = c->k;
+	double	   *bg = c->bg;
+
+	for (int r = 0; r < nb; r++)
+	{
+		double		mx = -INFINITY,
+					sum = 0.0,
+					wr = c->bw[r];
+
+		for (int j = 0; j < k; j++)
+			mx = Max(mx, bg[(Size) j * c->pend_cap + r]);
+		s->sum_w += wr;
+		if (isinf(mx))
+		{
+			/* no component gives the row a density */
+			s->sum_ll += wr * mx;
+			for (int j = 0; j < k; j++)
+				bg[(Size) j * c->pend_cap + r] = 0.0;
+			continue;
+		}
+		for (int j = 0; j < k; j++)
+		{
+			double	   *e = &bg[(Size) j * c->pend_cap + r];
+
+			*e = gmm_vexp(*e - mx);
+			sum += *e;
+		}
+		s->sum_ll += wr * (mx + log(sum));
+		for (int j = 0; j < k; j++)
+			bg[(Size) j * c->pend_cap + r] *= wr / sum;
+	}
+	for (int j = 0; j < k; j++)
+		for (int r = nb; r < nbp; r++)
+			bg[(Size) j * c->pend_cap + r] = 0.0;	/* padding */
+}
+
+/*
  * The statistics of one group of nb rows of pattern pt, into s; the
  * buffers hold nbp rows (a multiple of GMM_LANES), the rows from nb on
  * being padding of finite values
@@ -105,38 +149,66 @@ group_estep(GmmMissCache *c, const MissPattern *pt, int nb, int nbp, GmmSuff *s)
 		for (int r = 0; r < nbp; r++)
 			lp[r] = ln - 0.5 * lp[r];
 	}
-	/* responsibilities, log-likelihoods */
-	for (int r = 0; r < nb; r++)
+	/*
+	 * responsibilities, log-likelihoods: across the rows, so that the
+	 * loops vectorise (bd's first two rows are free until the residuals)
+	 */
 	{
-		double		mx = -INFINITY,
-					sum = 0.0,
-					wr = c->bw[r];
+		double	   *restrict mx = c->bd;
+		double	   *restrict sum = c->bd + c->pend_cap;
+		bool		any_inf = false;
 
-		for (int j = 0; j < k; j++)
-			mx = Max(mx, bg[(Size) j * c->pend_cap + r]);
-		s->sum_w += wr;
-		if (isinf(mx))
-		{
-			/* no component gives the row a density */
-			s->sum_ll += wr * mx;
-			for (int j = 0; j < k; j++)
-				bg[(Size) j * c->pend_cap + r] = 0.0;
-			continue;
-		}
-		for (int j = 0; j < k; j++)
-		{
-			double	   *e = &bg[(Size) j * c->pend_cap + r];
-
-			*e = gmm_vexp(*e - mx);
-			sum += *e;
-		}
-		s->sum_ll += wr * (mx + log(sum));
-		for (int j = 0; j < k; j++)
-			bg[(Size) j * c->pend_cap + r] *= wr / sum;
-	}
-	for (int j = 0; j < k; j++)
 		for (int r = nb; r < nbp; r++)
-			bg[(Size) j * c->pend_cap + r] = 0.0;	/* padding */
+			c->bw[r] = 0.0;		/* padding: responsibility 0 */
+		for (int r = 0; r < nbp; r++)
+			mx[r] = bg[r];
+		for (int j = 1; j < k; j++)
+		{
+			const double *restrict lp = bg + (Size) j * c->pend_cap;
+
+			for (int r = 0; r < nbp; r++)
+				mx[r] = Max(mx[r], lp[r]);
+		}
+		for (int r = 0; r < nbp; r++)
+			any_inf |= isinf(mx[r]);
+		if (likely(!any_inf))
+		{
+			const double *restrict bw = c->bw;
+
+			for (int r = 0; r < nbp; r++)
+				sum[r] = 0.0;
+			for (int j = 0; j < k; j++)
+			{
+				double	   *restrict lp = bg + (Size) j * c->pend_cap;
+
+				for (int r = 0; r < nbp; r++)
+				{
+					lp[r] = gmm_vexp(lp[r] - mx[r]);
+					sum[r] += lp[r];
+				}
+			}
+			/* mx becomes the row's log-likelihood, sum its scale w / sum */
+			for (int r = 0; r < nbp; r++)
+			{
+				mx[r] = bw[r] * (mx[r] + gmm_vlog(sum[r]));
+				sum[r] = bw[r] / sum[r];
+			}
+			for (int r = 0; r < nb; r++)
+			{
+				s->sum_w += bw[r];
+				s->sum_ll += mx[r];
+			}
+			for (int j = 0; j < k; j++)
+			{
+				double	   *restrict lp = bg + (Size) j * c->pend_cap;
+
+				for (int r = 0; r < nbp; r++)
+					lp[r] *= sum[r];
+			}
+		}
+		else
+			group_resp_rows(c, nb, nbp, s);
+	}
 	/* the completed residuals and their moments, per component */
 	for (int j = 0; j < k; j++)
 	{

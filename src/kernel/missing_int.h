@@ -19,6 +19,8 @@
 #define MISS_MAX_PATTERNS	1024
 #define MISS_MAX_BYTES		((Size) 64 * 1024 * 1024)
 #define MISS_SLOTS			(2 * MISS_MAX_PATTERNS)
+/* dimensions up to which patterns are also found by their bits, directly */
+#define MISS_DIRECT_D		10
 
 /* the factors of one missingness pattern (full and tied models) */
 typedef struct MissPattern
@@ -53,6 +55,8 @@ struct GmmMissCache
 	MemoryContext cxt;			/* the cache itself */
 	MemoryContext pat_cxt;		/* the patterns, reset when the table is full */
 	MissPattern **slots;		/* MISS_SLOTS, open addressing */
+	MissPattern **direct;		/* full/tied, d <= MISS_DIRECT_D: the patterns
+								 * by their bits (2^d), or NULL */
 	int			n_patterns;
 	Size		bytes;
 	double	   *logvar;			/* diag/spherical: k x d log variances */
