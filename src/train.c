@@ -451,7 +451,8 @@ collect_stats(Train *t, const Gmm *m, MemoryContext into)
 		elog(ERROR, "%s: statistics query returned %d with " UINT64_FORMAT " rows",
 			 t->caller, rc, SPI_processed);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (isnull)
+	/* with "missing": "marginalize", all-missing rows give statistics without rows */
+	if (isnull || !(DatumGetGmmStatsP(d)->sum_w > 0.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s: the source has no rows to fit", t->caller),
