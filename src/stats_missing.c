@@ -13,7 +13,8 @@
  *	  gmm_em_step's and gmm_stats_to_model's models the observed-data
  *	  section of gmm_fit's.  The other options of gmm_fit are
  *	  accepted and ignored, so that one options object serves every
- *	  function; the M-step options go to gmm_stats_to_model.
+ *	  function; the M-step options go to gmm_stats_to_model.  Also the
+ *	  helpers and accessors of the observed-data counts.
  */
 #include "postgres.h"
 
