@@ -8,12 +8,18 @@
  *		  time in vector registers, or one pass over the dimensions for
  *		  diag/spherical models (estep_diag.c); from
  *		  GMM_BLAS_MIN_D dimensions on, a
- *		  triangular solve with many right-hand sides (cblas_dtrsm);
+ *		  triangular solve with many right-hand sides (cblas_dtrsm); diag/
+ *		  spherical models from GMM_GEMM_MIN_D dimensions and GMM_GEMM_MIN_K
+ *		  components on in the expanded form, as matrix products
+ *		  (cblas_dgemm, estep_gemm.c), unless that could lose precision on
+ *		  the block;
  *	   2. responsibilities by a vectorised log-sum-exp over the components,
  *		  in place;
  *	   3. the shifted statistics: sums of g (x - c) and g (x - c)(x - c)^T
  *		  as dot products across rows (2 x 2 tiles of the triangle), or a
- *		  rank-k update (cblas_dsyrk) from GMM_BLAS_MIN_D dimensions on.
+ *		  rank-k update (cblas_dsyrk) from GMM_BLAS_MIN_D dimensions on; for
+ *		  a diag block whose log-densities went through cblas_dgemm, two more
+ *		  products and a change of shift (estep_gemm.c).
  *	  Sums across rows keep eight partial sums added in a fixed order.
  *	  Threads run blocks with their own buffers, doing pure arithmetic;
  *	  nothing here calls PostgreSQL except in the set-up and merge done by
@@ -39,6 +45,7 @@
 
 #include "kernel/estep.h"
 #include "kernel/estep_diag.h"
+#include "kernel/estep_gemm.h"
 #include "kernel/threads.h"
 #include "kernel/vecmath.h"
 
@@ -65,6 +72,9 @@ typedef struct GmmScratch
 	double	   *sq;				/* d x d for BLAS, else unused */
 	double	   *s1;				/* d */
 	double	   *nk;				/* k */
+	double	   *gt;				/* 2 k x GMM_BLOCK, diag through BLAS */
+	double	   *gy;				/* GMM_BLOCK x 2d, diag through BLAS */
+	double	   *gs;				/* k x 2d, diag through BLAS */
 	GmmSuff    *acc;			/* the statistics of the block being run */
 } GmmScratch;
 
@@ -77,6 +87,7 @@ typedef struct GmmBlockJob
 	int			n;
 	int			use_blas;
 	double	   *rinv;			/* 1 / L_ii of each factor (small full) */
+	GmmGemmModel *gemm;			/* diag/spherical through BLAS, or NULL */
 	int			first;			/* first block of the chunk being run */
 	GmmSuff   **part;			/* statistics of each block of the chunk */
 	GmmScratch	sc[GMM_MAX_THREADS];
@@ -484,6 +495,15 @@ gmm_block_run(void *arg, int tid, int cblock)
 		gmm_block_stats_blas(sc, job->shift, X, k, d, nb, nbp);
 		return;
 	}
+	if (job->gemm != NULL &&
+		gmm_block_logpdf_gemm(job->gemm, p, X, nb, nbp, sc->gy, sc->gt,
+							  sc->mx, sc->lp))
+	{
+		gmm_block_resp(sc, k, nbp);
+		gmm_block_stats_gemm(job->gemm, sc->gy, sc->lp, nb, nbp, sc->nk,
+							 sc->gs, sc->acc);
+		return;
+	}
 	gmm_block_transpose(X, nb, nbp, d, sc->xt);
 	if (p->chol != NULL)
 		gmm_block_logpdf_small(p, job->rinv, sc->xt, sc->q, sc->lp, nbp);
@@ -517,6 +537,8 @@ gmm_estep_blocks(const GmmPrepared *p, const double *X, const double *w,
 	job->shift = s->shift;
 	job->n = n;
 	job->use_blas = full && d >= GMM_BLAS_MIN_D;
+	job->gemm = (!full && d >= GMM_GEMM_MIN_D && k >= GMM_GEMM_MIN_K)
+		? gmm_gemm_prepare(p, s->shift) : NULL;
 
 	/* reciprocals of the factors' diagonals */
 	if (full && !job->use_blas)
@@ -552,6 +574,12 @@ gmm_estep_blocks(const GmmPrepared *p, const double *X, const double *w,
 		sc->sq = job->use_blas ? palloc(mul_size(sizeof(double), mul_size(d, d))) : NULL;
 		sc->s1 = palloc(sizeof(double) * d);
 		sc->nk = palloc(sizeof(double) * k);
+		if (job->gemm)
+		{
+			sc->gt = palloc(mul_size(sizeof(double), mul_size(2 * k, GMM_BLOCK)));
+			sc->gy = palloc(mul_size(sizeof(double), mul_size(2 * d, GMM_BLOCK)));
+			sc->gs = palloc(mul_size(sizeof(double), mul_size(2 * k, d)));
+		}
 	}
 
 	/* blocks per chunk: all partial statistics within GMM_PARTIAL_BYTES */
@@ -591,7 +619,15 @@ gmm_estep_blocks(const GmmPrepared *p, const double *X, const double *w,
 			pfree(sc->sq);
 		pfree(sc->s1);
 		pfree(sc->nk);
+		if (job->gemm)
+		{
+			pfree(sc->gt);
+			pfree(sc->gy);
+			pfree(sc->gs);
+		}
 	}
+	if (job->gemm)
+		gmm_gemm_free(job->gemm);
 	if (job->rinv)
 		pfree(job->rinv);
 	pfree(job);

@@ -11,6 +11,7 @@
 #include "unit.h"
 #include "fixtures.h"
 #include "kernel/estep.h"
+#include "kernel/estep_gemm.h"
 
 /* rows path vs blocked path on n rows of a random model */
 static void
@@ -67,6 +68,48 @@ UNIT_TEST(estep_blocked_matches_rows_blas)
 {
 	compare_paths(GMM_COV_FULL, 2, 520, 300, 77);
 	compare_paths(GMM_COV_TIED, 2, 520, 300, 78);
+}
+
+/* the first block of n rows of the test data goes through BLAS (no fallback) */
+static void
+check_gemm_taken(int ct, int k, int d, uint64 seed)
+{
+	Gmm		   *m = unit_random_model(ct, k, d, seed);
+	GmmPrepared *p = gmm_prepare(m, CurrentMemoryContext);
+	GmmGemmModel *gm = gmm_gemm_prepare(p, p->means);
+	double	   *X = palloc(sizeof(double) * GMM_BLOCK * d);
+	double	   *yy = palloc(sizeof(double) * GMM_BLOCK * 2 * d);
+	double	   *tmp = palloc(sizeof(double) * GMM_BLOCK * 2 * k);
+	double	   *lp = palloc(sizeof(double) * GMM_BLOCK * k);
+	double	   *qmin = palloc(sizeof(double) * GMM_BLOCK);
+
+	unit_uniform(X, GMM_BLOCK, d, seed + 1);
+	for (Size i = 0; i < (Size) GMM_BLOCK * d; i++)
+		X[i] *= 2.5;
+	UNIT_CHECK(gm != NULL, "d=%d: the model was declined", d);
+	if (gm)
+		UNIT_CHECK(gmm_block_logpdf_gemm(gm, p, X, GMM_BLOCK, GMM_BLOCK, yy,
+										 tmp, qmin, lp),
+				   "d=%d: the block fell back", d);
+	/* a row whose squares overflow: the block falls back */
+	if (gm)
+	{
+		X[0] = 1e200;
+		UNIT_CHECK(!gmm_block_logpdf_gemm(gm, p, X, GMM_BLOCK, GMM_BLOCK, yy,
+										  tmp, qmin, lp),
+				   "d=%d: an overflowing block was taken", d);
+	}
+}
+
+/* the BLAS path of large d (diag and spherical, estep_gemm.c) agrees too */
+UNIT_TEST(estep_blocked_matches_rows_gemm)
+{
+	check_gemm_taken(GMM_COV_DIAG, GMM_GEMM_MIN_K, GMM_GEMM_MIN_D, 79);
+	check_gemm_taken(GMM_COV_DIAG, 10, 384, 81);
+	compare_paths(GMM_COV_DIAG, GMM_GEMM_MIN_K, GMM_GEMM_MIN_D, 600, 79);
+	compare_paths(GMM_COV_SPHERICAL, 9, 385, 300, 80);
+	compare_paths(GMM_COV_DIAG, 10, 384, 1003, 81);
+	compare_paths(GMM_COV_DIAG, 30, 200, 700, 82);
 }
 
 /* below GMM_BLOCK_MIN_ROWS gmm_estep_accum is the row path, bit for bit */

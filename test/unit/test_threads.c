@@ -152,6 +152,41 @@ UNIT_TEST(threads_estep_bit_identical)
 	UNIT_CHECK(s[0]->sum_w == 39999, "sum_w %.17g", s[0]->sum_w);
 }
 
+/*
+ * diag rows through BLAS (estep_gemm.c), one row far out so that its block
+ * falls back: the same bits for 1, 2 and 3 threads, and the statistics of
+ * two parts cut at a block boundary merge to those of the whole
+ */
+UNIT_TEST(threads_estep_gemm_bit_identical)
+{
+	int			n = 3000,
+				d = 96,
+				k = 9;
+	Gmm		   *m = unit_random_model(GMM_COV_DIAG, k, d, 33);
+	GmmPrepared *p = gmm_prepare(m, CurrentMemoryContext);
+	double	   *X = palloc(sizeof(double) * n * d);
+	GmmSuff    *s[4];
+	int			(*saved) (void) = gmm_thread_limit_hook;
+
+	unit_uniform(X, n, d, 34);
+	X[(Size) 700 * d] = 1e200;
+	gmm_thread_limit_hook = test_thread_limit;
+	for (int t = 0; t < 3; t++)
+	{
+		test_threads = t + 1;
+		s[t] = gmm_suff_alloc(GMM_COV_DIAG, k, d, p->means);
+		gmm_estep_blocks(p, X, NULL, n, s[t]);
+	}
+	gmm_thread_limit_hook = saved;
+	s[3] = gmm_suff_alloc(GMM_COV_DIAG, k, d, p->means);
+	gmm_estep_blocks(p, X, NULL, 1024, s[3]);
+	gmm_estep_blocks(p, X + (Size) 1024 * d, NULL, n - 1024, s[3]);
+	UNIT_CHECK(unit_suff_identical(s[0], s[1]), "1 and 2 threads differ");
+	UNIT_CHECK(unit_suff_identical(s[0], s[2]), "1 and 3 threads differ");
+	UNIT_CHECK(unit_suff_identical(s[0], s[3]), "two parts differ from the whole");
+	UNIT_CHECK(isfinite(s[0]->sum_ll) || s[0]->sum_ll == -INFINITY, "sum_ll %g", s[0]->sum_ll);
+}
+
 /* a whole fit: the same model for 1, 2 and 3 threads */
 UNIT_TEST(threads_fit_bit_identical)
 {
