@@ -57,8 +57,6 @@ gmm_gemm_prepare(const GmmPrepared *p, const double *shift)
 	gm->k = k;
 	gm->d = d;
 	gm->c = palloc0(sizeof(double) * d);
-	gm->s = palloc(sizeof(double) * k * d);
-	gm->ms = palloc(sizeof(double) * k * d);
 	gm->t = palloc(sizeof(double) * k * d);
 	gm->b = palloc(sizeof(double) * k);
 	gm->st = palloc(sizeof(double) * k * d);
@@ -85,8 +83,6 @@ gmm_gemm_prepare(const GmmPrepared *p, const double *shift)
 				gmm_gemm_free(gm);
 				return NULL;
 			}
-			gm->s[ji] = s;
-			gm->ms[ji] = m * s;
 			gm->st[(Size) i * k + j] = s;
 			gm->mst[(Size) i * k + j] = m * s;
 			gm->t[ji] = t;
@@ -101,8 +97,6 @@ void
 gmm_gemm_free(GmmGemmModel *gm)
 {
 	pfree(gm->c);
-	pfree(gm->s);
-	pfree(gm->ms);
 	pfree(gm->t);
 	pfree(gm->b);
 	pfree(gm->st);
@@ -153,11 +147,9 @@ gmm_block_logpdf_gemm(const GmmGemmModel *gm, const GmmPrepared *p,
 {
 	int			k = gm->k,
 				d = gm->d;
-
+	int			rows = gmm_gemm_span(k, d, 1);
 	double	   *c1 = tmp,
 			   *c2 = tmp + (Size) nb * k;
-
-	int			rows = gmm_gemm_span(k, d, 1);
 
 	gmm_gemm_shift_rows(X, gm->c, nb, d, yy);
 	/* c1 = Y2 S^T, c2 = Y (m s)^T: nb x k each, in spans of rows */

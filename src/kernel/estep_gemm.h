@@ -26,12 +26,10 @@ typedef struct GmmGemmModel
 	int			k;
 	int			d;
 	double	   *c;				/* d: the common centre, mean of the shifts */
-	double	   *s;				/* k x d: 1 / sigma^2 */
-	double	   *ms;				/* k x d: (mu - c) / sigma^2 */
+	double	   *st;				/* d x k: 1 / sigma^2 */
+	double	   *mst;			/* d x k: (mu - c) / sigma^2 */
 	double	   *t;				/* k x d: c - c_j */
 	double	   *b;				/* k: sum (mu - c)^2 / sigma^2 */
-	double	   *st;				/* d x k: s transposed */
-	double	   *mst;			/* d x k: ms transposed */
 } GmmGemmModel;
 
 /* NULL when the change of shift could lose precision (every block falls back) */
