@@ -22,6 +22,7 @@
 
 /* point.c: float8[] / real[] points and result arrays */
 extern int	gmm_point_length(ArrayType *a);
+extern int	gmm_point_length_missing(ArrayType *a);
 extern void gmm_point_read(ArrayType *a, int d, double *out);
 extern void gmm_point_read_datum(Datum datum, int d, double *out);
 extern ArrayType *gmm_array_1d(const double *v, int n);

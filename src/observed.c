@@ -16,24 +16,6 @@
 
 #include "observed.h"
 
-/* The length of a point array whose elements may be NULL */
-int
-gmm_point_length_missing(ArrayType *a)
-{
-	Oid			t = ARR_ELEMTYPE(a);
-
-	if (t != FLOAT8OID && t != FLOAT4OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("gmm points must be float8[] or real[], not %s[]", format_type_be(t))));
-	if (ARR_NDIM(a) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("gmm point must be a one-dimensional array, not %d-dimensional", ARR_NDIM(a)),
-				 ARR_NDIM(a) == 0 ? errhint("The point is an empty array.") : 0));
-	return ARR_DIMS(a)[0];
-}
-
 /* Read a point whose NULL and NaN elements are missing */
 int
 gmm_point_read_missing(ArrayType *a, int d, double *out)

@@ -11,8 +11,7 @@
 #include "gmm.h"
 #include "kernel/missing.h"
 
-/* the length of point a, checking its type and shape (NULL elements allowed) */
-extern int	gmm_point_length_missing(ArrayType *a);
+/* gmm_point_length_missing (point.c, gmm.h): a point's length, NULLs allowed */
 
 /*
  * Read point a of dimension d into out, NULL and NaN elements as NaN

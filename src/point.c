@@ -16,9 +16,13 @@
 
 #include "gmm.h"
 
-/* Error unless a is a one-dimensional float8[] or real[] without NULLs */
-static void
-check_point_array(ArrayType *a)
+/*
+ * The length of a point array whose elements may be NULL (gmm_fit's
+ * "missing": "marginalize"): an error unless it is a one-dimensional
+ * float8[] or real[]
+ */
+int
+gmm_point_length_missing(ArrayType *a)
 {
 	Oid			t = ARR_ELEMTYPE(a);
 
@@ -31,6 +35,14 @@ check_point_array(ArrayType *a)
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("gmm point must be a one-dimensional array, not %d-dimensional", ARR_NDIM(a)),
 				 ARR_NDIM(a) == 0 ? errhint("The point is an empty array.") : 0));
+	return ARR_DIMS(a)[0];
+}
+
+/* Error unless a is a one-dimensional float8[] or real[] without NULLs */
+static void
+check_point_array(ArrayType *a)
+{
+	(void) gmm_point_length_missing(a);
 	if (ARR_HASNULL(a) && array_contains_nulls(a))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
