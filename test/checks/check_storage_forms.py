@@ -226,6 +226,9 @@ M["full"] = model_text("SELECT gmm(%s, %s, %s, 'full')::text",
 # a variational fit (option "prior"), diag, for the gmm_vb_* functions and the posterior accessors
 M["vb"] = model_text("SELECT gmm_fit(x, 2, '{\"covariance_type\": \"diag\", \"prior\": {}, \"max_iter\": 3, "
                      "\"seed\": 1}' ORDER BY id)::text FROM rand_ref")
+# a fit with "missing": "marginalize" (its observed-data section), for the gmm_n_rows_used family
+M["obs"] = model_text("SELECT gmm_fit(x, 2, '{\"covariance_type\": \"diag\", \"missing\": \"marginalize\", "
+                      "\"max_iter\": 3, \"seed\": 1}' ORDER BY id)::text FROM rand_ref")
 # for regression / conditioning on all 300 coordinates: d = 301
 mi_mu = np.hstack([mu, np.array([[0.0], [1.0]])])
 MI = model_text("SELECT gmm(%s, %s, %s, 'diag')::text",
@@ -509,18 +512,23 @@ VB_ONLY = {
     "gmm_effective_components": "gmm_effective_components({m}, 0.2)::text",
     "gmm_prune": "md5(gmm_prune({m}, 0.2)::text)",
 }
-for name, e in VB_ONLY.items():
-    ref = run("SELECT " + e.replace("{m}", vb_m))
-    V.check(ref is not None and not ref.startswith("ERROR"), "reference %s: %s" % (name, ref))
-    for form in ("extended", "external", "main"):
-        case("model vb from models_%s: %s" % (form, name),
-             "SELECT " + e.replace("{m}", "(SELECT m FROM models_%s WHERE name = 'vb')" % form), ref)
-    fn = "pl_vb_" + re.sub(r"\W", "_", name)
-    exec_("CREATE FUNCTION %s(m gmm) RETURNS text LANGUAGE plpgsql AS $f$ BEGIN RETURN %s; END $f$"
-          % (fn, e.replace("{m}", "m")))
-    case("PL/pgSQL generic-plan parameter, model vb: " + name,
-         "SELECT %s(m) FROM models_external WHERE name = 'vb'" % fn, ref,
-         settings=("SET plan_cache_mode = force_generic_plan",))
+OBS_ONLY = {
+    "observed": "(SELECT array[gmm_n_rows_used(mm), gmm_n_rows_skipped(mm), gmm_n_values_missing(mm)]::text "
+                "FROM (SELECT {m} AS mm) s)",
+}
+for mname, funcs in (("vb", VB_ONLY), ("obs", OBS_ONLY)):
+    for name, e in funcs.items():
+        ref = run("SELECT " + e.replace("{m}", lit(M[mname])))
+        V.check(ref is not None and not ref.startswith("ERROR"), "reference %s: %s" % (name, ref))
+        for form in ("extended", "external", "main"):
+            case("model %s from models_%s: %s" % (mname, form, name),
+                 "SELECT " + e.replace("{m}", "(SELECT m FROM models_%s WHERE name = '%s')" % (form, mname)), ref)
+        fn = "pl_" + mname + "_" + re.sub(r"\W", "_", name)
+        exec_("CREATE FUNCTION %s(m gmm) RETURNS text LANGUAGE plpgsql AS $f$ BEGIN RETURN %s; END $f$"
+              % (fn, e.replace("{m}", "m")))
+        case("PL/pgSQL generic-plan parameter, model %s: %s" % (mname, name),
+             "SELECT %s(m) FROM models_external WHERE name = '%s'" % (fn, mname), ref,
+             settings=("SET plan_cache_mode = force_generic_plan",))
 exec_("RESET plan_cache_mode")
 
 # --------------------------------------------------------------- 3. PL/pgSQL: expanded arrays, generic plans

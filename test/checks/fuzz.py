@@ -340,6 +340,7 @@ def check_model(path, inp):
     try:  # the variational accessors, effective components, pruning and one step
         q("SELECT gmm_lower_bound(m), gmm_prior_type(m), gmm_prior(m), gmm_weight_concentration(m), "
           "gmm_mean_precision(m), gmm_degrees_of_freedom(m), gmm_effective_components(m), "
+          "gmm_n_rows_used(m), gmm_n_rows_skipped(m), gmm_n_values_missing(m), "
           "gmm_prune(m, 0)::text FROM fz_gmm")
         q("SELECT gmm_vb_step(m, p)::text FROM fz_gmm, (SELECT array_fill(0.5::float8, "
           "ARRAY[gmm_dimension(m)]) p FROM fz_gmm) pts GROUP BY m")
@@ -406,6 +407,7 @@ def check_stats(path, inp):
                 "SELECT gmm_vb_update(s)::text FROM fz_stats",
                 "SELECT gmm_vb_update(s, '{\"prior\": {}}')::text FROM fz_stats",
                 "SELECT gmm_stats_n_rows(s), gmm_stats_weight(s), gmm_stats_log_likelihood(s), gmm_stats_counts(s), "
+                "gmm_stats_n_rows_skipped(s), gmm_stats_n_values_missing(s), "
                 "gmm_stats_model(s)::text FROM fz_stats"):
         try:
             q(sql)
