@@ -13,20 +13,6 @@
 #include "kernel/estep.h"
 #include "kernel/vecmath.h"
 
-/* s2 (packed lower triangle) += g diff diff^T; the arrays do not overlap */
-static inline void
-gmm_packed_update(double *restrict s2, const double *restrict diff, double g, int d)
-{
-	for (int i = 0; i < d; i++)
-	{
-		double		gi = g * diff[i];
-		double	   *restrict row = s2 + (Size) i * (i + 1) / 2;
-
-		for (int t = 0; t <= i; t++)
-			row[t] += gi * diff[t];
-	}
-}
-
 /*
  * The E-step of a few rows, one at a time (gmm_em_step's transition adds
  * one row per call), and of all rows on CPUs without AVX2: the point's

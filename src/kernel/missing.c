@@ -362,20 +362,6 @@ gmm_observed_logpdf(GmmMissCache *c, const double *x, double *lp)
 	return gmm_logsumexp(lp, c->k);
 }
 
-/* s2 (packed lower triangle) += g diff diff^T */
-static inline void
-packed_update(double *restrict s2, const double *restrict diff, double g, int d)
-{
-	for (int i = 0; i < d; i++)
-	{
-		double		gi = g * diff[i];
-		double	   *restrict row = s2 + (Size) i * (i + 1) / 2;
-
-		for (int t = 0; t <= i; t++)
-			row[t] += gi * diff[t];
-	}
-}
-
 /* The statistics of one incomplete row (mask in c->mask) of weight wr */
 static void
 accum_incomplete(GmmMissCache *c, const double *x, double wr, GmmSuff *s)
@@ -453,7 +439,7 @@ accum_incomplete(GmmMissCache *c, const double *x, double wr, GmmSuff *s)
 			}
 			for (int i = 0; i < d; i++)
 				s1[i] += g * diff[i];
-			packed_update(s2, diff, g, d);
+			gmm_packed_update(s2, diff, g, d);
 			for (int a = 0; a < pt->nm; a++)
 			{
 				int			ia = pt->mis[a];

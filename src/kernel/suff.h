@@ -63,6 +63,23 @@ gmm_mass_threshold(double total)
 	return 10.0 * DBL_EPSILON * Max(total, 1.0);
 }
 
+/*
+ * s2 (a packed lower triangle, as in GmmSuff) += g diff diff^T; the arrays
+ * do not overlap.  Shared by the row E-steps of complete and incomplete rows.
+ */
+static inline void
+gmm_packed_update(double *restrict s2, const double *restrict diff, double g, int d)
+{
+	for (int i = 0; i < d; i++)
+	{
+		double		gi = g * diff[i];
+		double	   *restrict row = s2 + (Size) i * (i + 1) / 2;
+
+		for (int t = 0; t <= i; t++)
+			row[t] += gi * diff[t];
+	}
+}
+
 /* allocate zeroed statistics in CurrentMemoryContext */
 extern GmmSuff *gmm_suff_alloc(int cov_type, int k, int d, const double *shift);
 extern void gmm_suff_reset(GmmSuff *s);
